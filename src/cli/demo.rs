@@ -1,0 +1,110 @@
+//! The main job for now: embed the bundled Hamburg sample and show each challenge's best
+//! startups; and `embed`, which prints raw vectors.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use govmatch::domain::{read_jsonl, Challenge, Startup};
+use govmatch::embed::Role;
+use govmatch::index::ExactIndex;
+
+use super::{progress_bar, ModelArgs};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[arg(long, default_value = "data/hamburg/startups.jsonl")]
+    startups: PathBuf,
+    #[arg(long, default_value = "data/hamburg/challenges.jsonl")]
+    challenges: PathBuf,
+    /// Startups shown per challenge.
+    #[arg(long, short, default_value_t = 5)]
+    k: usize,
+    /// Challenges shown (all are embedded).
+    #[arg(long, default_value_t = 5)]
+    show: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Query,
+    Passage,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Query => Role::Query,
+            RoleArg::Passage => Role::Passage,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct EmbedArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Which side the texts are on (picks the model's prompt).
+    #[arg(long, value_enum, default_value = "query")]
+    role: RoleArg,
+    /// Texts to embed.
+    #[arg(required = true)]
+    texts: Vec<String>,
+}
+
+pub fn embed(args: EmbedArgs) -> anyhow::Result<()> {
+    let embedder = args.model.embedder()?;
+    let texts: Vec<&str> = args.texts.iter().map(String::as_str).collect();
+    let vectors = embedder.embed(&texts, args.role.into())?;
+    for (text, vector) in texts.iter().zip(vectors) {
+        println!("{}", serde_json::json!({ "text": text, "vector": vector }));
+    }
+    Ok(())
+}
+
+pub fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let startups: Vec<Startup> = read_jsonl(&args.startups)?;
+    let challenges: Vec<Challenge> = read_jsonl(&args.challenges)?;
+    let embedder = args.model.embedder()?;
+    let model_id = embedder.model().info.id.clone();
+
+    let start = Instant::now();
+    let bar = progress_bar(startups.len(), "startups");
+    let mut index = ExactIndex::new(embedder.dim());
+    for chunk in startups.chunks(64) {
+        let texts: Vec<String> = chunk.iter().map(Startup::embed_text).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for v in embedder.embed(&refs, Role::Passage)? {
+            index.push(&v);
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    let texts: Vec<String> = challenges.iter().map(Challenge::embed_text).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let queries = embedder.embed(&refs, Role::Query)?;
+    let embed_secs = start.elapsed().as_secs_f64();
+    let results = index.search_many(&queries, args.k);
+    println!(
+        "{} startups and {} challenges embedded with {model_id} in {embed_secs:.1}s\n",
+        startups.len(),
+        challenges.len()
+    );
+    for (challenge, hits) in challenges.iter().zip(results).take(args.show) {
+        println!("{} — {} ({})", challenge.id, challenge.title, challenge.agency);
+        for (rank, hit) in hits.iter().enumerate() {
+            let s = &startups[hit.row];
+            println!(
+                "  {}. {:.3}  {:<28} {}",
+                rank + 1,
+                hit.score,
+                s.name,
+                s.one_liner
+            );
+        }
+        println!();
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Subcommand;
+use govmatch::embed::LongText;
+use govmatch::eval::{dense_run, score, BeirDataset};
+
+use super::{progress_bar, ModelArgs};
+
+#[derive(Subcommand)]
+pub enum EvalCommand {
+    /// Dense retrieval with exact cosine search on a BEIR-layout folder; prints nDCG@10 and
+    /// Recall@100 (as MTEB computes them: title + " " + text, model prompts, truncation).
+    Beir {
+        /// Folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv.
+        dir: PathBuf,
+        #[arg(long, default_value = "test")]
+        split: String,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Print the scores as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
+    match cmd {
+        EvalCommand::Beir {
+            dir,
+            split,
+            model,
+            json,
+        } => {
+            let data = BeirDataset::load(&dir, &split)?;
+            let embedder = model.embedder_or(LongText::Truncate)?;
+            let start = Instant::now();
+            let bar = progress_bar(data.corpus.len(), "corpus");
+            let run = dense_run(&embedder, &data, 100, &|done| bar.set_position(done as u64))?;
+            bar.finish_and_clear();
+            let scores = score(&run, &data.qrels);
+            let secs = start.elapsed().as_secs_f64();
+            let model_id = &embedder.model().info.id;
+            if json {
+                let mut value = serde_json::to_value(scores)?;
+                value["model"] = model_id.as_str().into();
+                value["dataset"] = dir.display().to_string().into();
+                value["seconds"] = secs.into();
+                println!("{value}");
+            } else {
+                println!("dataset      {}", dir.display());
+                println!("model        {model_id}");
+                println!("corpus       {} documents", data.corpus.len());
+                println!("queries      {} ({split})", scores.queries);
+                println!("nDCG@10      {:.5}", scores.ndcg_at_10);
+                println!("Recall@100   {:.5}", scores.recall_at_100);
+                println!("time         {secs:.1}s");
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Command-line front end: parse arguments, call the library, print.
+
+mod bench;
+mod demo;
+mod eval;
+mod models;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use govmatch::embed::{EmbedOptions, Embedder, LongText};
+use govmatch::model::{registry, Model};
+
+#[derive(Parser)]
+#[command(name = "govmatch", version, about = "Match startups to public-agency challenges")]
+struct Cli {
+    /// Log more (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch, verify and list the offline models.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
+    /// Embed and match the bundled Hamburg sample: the main job.
+    Demo(demo::DemoArgs),
+    /// Print embeddings of texts as JSON lines.
+    Embed(demo::EmbedArgs),
+    /// Measure ranking quality.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
+    /// Measure speed.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Which model to use and how to feed it; shared by every command that embeds.
+#[derive(Args, Clone, Debug)]
+pub struct ModelArgs {
+    /// A known model name (multilingual-e5-small, all-MiniLM-L6-v2) or a model directory.
+    #[arg(long, short, default_value = registry::DEFAULT_MODEL, env = "GOVMATCH_MODEL")]
+    pub model: String,
+    /// Where known models are installed.
+    #[arg(long, env = "GOVMATCH_MODELS_DIR", default_value = "models")]
+    pub models_dir: PathBuf,
+    /// Texts longer than the model's window: `truncate` or `window` (overlapping windows,
+    /// averaged) [default: window; truncate for eval and bench, as MTEB does].
+    #[arg(long)]
+    pub long_text: Option<LongText>,
+    /// Most texts per forward pass.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+}
+
+impl ModelArgs {
+    pub fn embedder(&self) -> anyhow::Result<Embedder> {
+        self.embedder_or(LongText::Window { overlap: 32 })
+    }
+
+    /// Like [`embedder`](Self::embedder), with a command's own default for long texts.
+    pub fn embedder_or(&self, long_text: LongText) -> anyhow::Result<Embedder> {
+        let model = Model::load(&self.model, &self.models_dir)
+            .with_context(|| format!("loading model `{}`", self.model))?;
+        tracing::info!(
+            model = %model.info.id,
+            dim = model.info.dim,
+            max_seq_length = model.info.max_seq_length,
+            "model loaded"
+        );
+        let options = EmbedOptions {
+            long_text: self.long_text.unwrap_or(long_text),
+            max_batch: self.batch_size,
+            ..EmbedOptions::default()
+        };
+        Ok(Embedder::new(Arc::new(model), options))
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn,govmatch=info",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Models(cmd) => models::run(cmd),
+        Command::Demo(args) => demo::run(args),
+        Command::Embed(args) => demo::embed(args),
+        Command::Eval(cmd) => eval::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+pub fn progress_bar(len: usize, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, eta {eta})",
+        )
+        .expect("static template is valid")
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}

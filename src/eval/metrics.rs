@@ -1,0 +1,90 @@
+//! Ranking metrics computed as trec_eval does, so numbers compare with published ones.
+
+use std::collections::HashMap;
+
+/// Graded judgements: query id → document id → relevance (> 0 means relevant).
+pub type Qrels = HashMap<String, HashMap<String, i32>>;
+
+/// A ranking: query id → documents best first, with scores.
+pub type Run = HashMap<String, Vec<(String, f32)>>;
+
+/// nDCG@k with linear gains (trec_eval's `ndcg_cut`): DCG = Σ rel_i / log2(i + 1) over the
+/// top k, divided by the DCG of the ideal ordering of all judged documents.
+pub fn ndcg_at_k(ranked: &[(String, f32)], judged: &HashMap<String, i32>, k: usize) -> f64 {
+    let dcg: f64 = ranked
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, (doc, _))| {
+            let rel = judged.get(doc).copied().unwrap_or(0).max(0) as f64;
+            rel / ((i + 2) as f64).log2()
+        })
+        .sum();
+    let mut ideal: Vec<i32> = judged.values().copied().filter(|&r| r > 0).collect();
+    ideal.sort_unstable_by(|a, b| b.cmp(a));
+    let idcg: f64 = ideal
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(i, &r)| r as f64 / ((i + 2) as f64).log2())
+        .sum();
+    if idcg == 0.0 {
+        0.0
+    } else {
+        dcg / idcg
+    }
+}
+
+/// Share of the relevant documents found in the top k.
+pub fn recall_at_k(ranked: &[(String, f32)], judged: &HashMap<String, i32>, k: usize) -> f64 {
+    let relevant = judged.values().filter(|&&r| r > 0).count();
+    if relevant == 0 {
+        return 0.0;
+    }
+    let found = ranked
+        .iter()
+        .take(k)
+        .filter(|(doc, _)| judged.get(doc).is_some_and(|&r| r > 0))
+        .count();
+    found as f64 / relevant as f64
+}
+
+pub fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranked(ids: &[&str]) -> Vec<(String, f32)> {
+        ids.iter().map(|s| (s.to_string(), 0.0)).collect()
+    }
+
+    fn judged(pairs: &[(&str, i32)]) -> HashMap<String, i32> {
+        pairs.iter().map(|(d, r)| (d.to_string(), *r)).collect()
+    }
+
+    #[test]
+    fn ndcg_perfect_and_graded() {
+        let j = judged(&[("a", 2), ("b", 1), ("z", 0)]);
+        assert!((ndcg_at_k(&ranked(&["a", "b", "c"]), &j, 10) - 1.0).abs() < 1e-12);
+        // b first, a second: DCG = 1/1 + 2/log2(3); IDCG = 2 + 1/log2(3).
+        let want = (1.0 + 2.0 / 3f64.log2()) / (2.0 + 1.0 / 3f64.log2());
+        assert!((ndcg_at_k(&ranked(&["b", "a"]), &j, 10) - want).abs() < 1e-12);
+        // Cut-off: the relevant documents below rank k do not count.
+        assert_eq!(ndcg_at_k(&ranked(&["c", "a"]), &j, 1), 0.0);
+        assert_eq!(ndcg_at_k(&ranked(&["a"]), &judged(&[("q", 0)]), 10), 0.0);
+    }
+
+    #[test]
+    fn recall_counts_only_relevant() {
+        let j = judged(&[("a", 1), ("b", 1), ("c", 0)]);
+        assert_eq!(recall_at_k(&ranked(&["c", "a", "x"]), &j, 2), 0.5);
+        assert_eq!(recall_at_k(&ranked(&["a", "b"]), &j, 100), 1.0);
+    }
+}

@@ -1,0 +1,9 @@
+//! Eval stage: benchmark datasets, ranking metrics, and reproducible runs.
+
+pub mod beir;
+pub mod dense;
+pub mod metrics;
+
+pub use beir::{BeirDataset, BeirError};
+pub use dense::{dense_run, score, Scores};
+pub use metrics::{mean, ndcg_at_k, recall_at_k, Qrels, Run};

@@ -1,0 +1,5 @@
+//! Index stage: nearest-neighbour search over unit vectors.
+
+mod exact;
+
+pub use exact::{ExactIndex, Hit};

@@ -1,0 +1,12 @@
+//! govmatch: match startups to the problems public agencies need solved.
+//!
+//! Data flows one way through the pipeline stages, one module each:
+//! [`model`] (load + encode) → [`embed`] (batching, long texts, prefixes) →
+//! [`index`] (nearest-neighbour search) → [`eval`] (ranking quality).
+//! Front ends (the `govmatch` binary) call the library; the library never knows them.
+
+pub mod domain;
+pub mod embed;
+pub mod eval;
+pub mod index;
+pub mod model;

@@ -1,0 +1,7 @@
+//! The `govmatch` command line: a thin front end over the library.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

