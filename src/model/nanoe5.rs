@@ -327,7 +327,7 @@ mod tests {
         let mut buf = b"E5S1".to_vec();
         buf.extend(1u32.to_le_bytes());
         buf.extend(384i32.to_le_bytes());
-        assert!(parse(&buf).unwrap_err().contains("truncated"));
+        assert!(parse(&buf).err().unwrap().contains("truncated"));
         assert!(parse(b"GGUF....").is_err());
     }
 }
