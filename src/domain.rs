@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A startup's profile, as directories and the sample data describe it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Startup {
     pub id: String,
     pub name: String,
@@ -31,6 +32,7 @@ pub struct Startup {
 
 /// A problem statement written by an agency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Challenge {
     pub id: String,
     pub title: String,
@@ -80,9 +82,233 @@ impl Challenge {
     }
 }
 
+/// Which collection a record belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[serde(alias = "startups")]
+    Startup,
+    #[serde(alias = "challenges")]
+    Challenge,
+}
+
+impl Kind {
+    /// The plural used in commands, URLs and file names.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Startup => "startups",
+            Kind::Challenge => "challenges",
+        }
+    }
+}
+
+impl std::str::FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "startup" | "startups" => Ok(Kind::Startup),
+            "challenge" | "challenges" => Ok(Kind::Challenge),
+            other => Err(format!("`{other}` is not one of: startups, challenges")),
+        }
+    }
+}
+
+/// Growth stages a startup can be in.
+pub const STAGES: &[&str] = &[
+    "idea", "pre-seed", "seed", "series-a", "series-b", "series-c", "growth", "public",
+];
+/// Longest text accepted in one field; longer is almost always a broken export.
+pub const MAX_FIELD_CHARS: usize = 50_000;
+pub const MAX_ID_CHARS: usize = 200;
+
+/// A field that fails validation, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}`: {problem}")]
+pub struct FieldError {
+    pub field: String,
+    pub problem: String,
+}
+
+fn field_err(field: &str, problem: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.to_string(),
+        problem: problem.into(),
+    }
+}
+
+fn check_id(id: &str) -> Result<(), FieldError> {
+    if id.trim().is_empty() {
+        return Err(field_err("id", "is missing or empty"));
+    }
+    if id.chars().count() > MAX_ID_CHARS {
+        return Err(field_err(
+            "id",
+            format!("is longer than {MAX_ID_CHARS} characters"),
+        ));
+    }
+    if id.chars().any(char::is_control) || id != id.trim() {
+        return Err(field_err(
+            "id",
+            "has control characters or surrounding spaces",
+        ));
+    }
+    Ok(())
+}
+
+fn check_len(field: &str, value: &str) -> Result<(), FieldError> {
+    let n = value.chars().count();
+    if n > MAX_FIELD_CHARS {
+        return Err(field_err(
+            field,
+            format!("is too long ({n} characters, at most {MAX_FIELD_CHARS})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Lower-cases and trims facet values so filters match however the source spelled them.
+fn normalize_facets(values: &mut Vec<String>) {
+    for v in values.iter_mut() {
+        *v = v.trim().to_lowercase();
+    }
+    values.retain(|v| !v.is_empty());
+    values.dedup();
+}
+
+fn normalize_opt(value: &mut Option<String>) {
+    if let Some(v) = value {
+        let t = v.trim().to_lowercase();
+        *value = (!t.is_empty()).then_some(t);
+    }
+}
+
+/// Accepts `YYYY-MM-DD` or an RFC 3339 timestamp and keeps the date.
+fn normalize_date(field: &str, value: &mut Option<String>) -> Result<(), FieldError> {
+    let Some(v) = value.as_deref().map(str::trim) else {
+        return Ok(());
+    };
+    if v.is_empty() {
+        *value = None;
+        return Ok(());
+    }
+    let date = v.get(..10).unwrap_or(v);
+    let b = date.as_bytes();
+    let ok = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && date
+            .chars()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && (1..=12).contains(&date[5..7].parse::<u32>().unwrap_or(0))
+        && (1..=31).contains(&date[8..10].parse::<u32>().unwrap_or(0));
+    if !ok {
+        return Err(field_err(
+            field,
+            format!("`{v}` is not a date (YYYY-MM-DD)"),
+        ));
+    }
+    *value = Some(date.to_string());
+    Ok(())
+}
+
+impl Startup {
+    /// Checks and normalises a record before it is stored.
+    pub fn validate(&mut self) -> Result<(), FieldError> {
+        check_id(&self.id)?;
+        if self.name.trim().is_empty() {
+            return Err(field_err("name", "is missing or empty"));
+        }
+        for (f, v) in [
+            ("name", &self.name),
+            ("one_liner", &self.one_liner),
+            ("description", &self.description),
+        ] {
+            check_len(f, v)?;
+        }
+        if self.one_liner.trim().is_empty() && self.description.trim().is_empty() {
+            return Err(field_err(
+                "description",
+                "is empty, and so is one_liner: nothing says what the startup does",
+            ));
+        }
+        normalize_facets(&mut self.sectors);
+        normalize_facets(&mut self.technologies);
+        normalize_facets(&mut self.languages);
+        normalize_opt(&mut self.stage);
+        normalize_opt(&mut self.region);
+        if let Some(stage) = &self.stage {
+            if !STAGES.contains(&stage.as_str()) {
+                return Err(field_err(
+                    "stage",
+                    format!("`{stage}` is not one of: {}", STAGES.join(", ")),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Challenge {
+    /// Checks and normalises a record before it is stored. A challenge without a status is open.
+    pub fn validate(&mut self) -> Result<(), FieldError> {
+        check_id(&self.id)?;
+        if self.title.trim().is_empty() {
+            return Err(field_err("title", "is missing or empty"));
+        }
+        for (f, v) in [
+            ("title", &self.title),
+            ("description", &self.description),
+            ("desired_outcome", &self.desired_outcome),
+        ] {
+            check_len(f, v)?;
+        }
+        normalize_facets(&mut self.tags);
+        normalize_opt(&mut self.region);
+        normalize_opt(&mut self.language);
+        normalize_opt(&mut self.status);
+        match self.status.as_deref() {
+            None => self.status = Some("open".into()),
+            Some("open" | "closed") => {}
+            Some(other) => {
+                return Err(field_err(
+                    "status",
+                    format!("`{other}` is not one of: open, closed"),
+                ))
+            }
+        }
+        normalize_date("deadline", &mut self.deadline)?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn validation_names_the_field() {
+        let mut c: Challenge = serde_json::from_str(r#"{"id":"c1","title":" "}"#).unwrap();
+        assert_eq!(c.validate().unwrap_err().field, "title");
+        let mut c: Challenge =
+            serde_json::from_str(r#"{"id":"c1","title":"T","deadline":"2027-13-01"}"#).unwrap();
+        assert_eq!(c.validate().unwrap_err().field, "deadline");
+        let mut c: Challenge = serde_json::from_str(
+            r#"{"id":"c1","title":"T","deadline":"2021-01-06T17:00:00-05:00","tags":[" Verkehr ",""]}"#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.deadline.as_deref(), Some("2021-01-06"));
+        assert_eq!(c.status.as_deref(), Some("open"));
+        assert_eq!(c.tags, vec!["verkehr"]);
+        let mut s: Startup =
+            serde_json::from_str(r#"{"id":"s1","name":"A","description":"x","stage":"Series-A"}"#)
+                .unwrap();
+        s.validate().unwrap();
+        assert_eq!(s.stage.as_deref(), Some("series-a"));
+        s.stage = Some("unicorn".into());
+        assert_eq!(s.validate().unwrap_err().field, "stage");
+    }
 
     #[test]
     fn embed_text_skips_empty_fields() {

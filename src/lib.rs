@@ -9,4 +9,6 @@ pub mod domain;
 pub mod embed;
 pub mod eval;
 pub mod index;
+pub mod ingest;
 pub mod model;
+pub mod store;

@@ -22,7 +22,10 @@ fn run(args: &[&str]) -> (bool, String, String) {
 fn models_list_shows_both_models_installed() {
     let (ok, out, err) = run(&["models", "list"]);
     assert!(ok, "{err}");
-    assert!(out.contains("multilingual-e5-small") && out.contains("(default)"), "{out}");
+    assert!(
+        out.contains("multilingual-e5-small") && out.contains("(default)"),
+        "{out}"
+    );
     assert!(out.contains("all-MiniLM-L6-v2"), "{out}");
     assert_eq!(out.matches(" installed").count(), 2, "{out}");
 }

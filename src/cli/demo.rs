@@ -93,7 +93,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         challenges.len()
     );
     for (challenge, hits) in challenges.iter().zip(results).take(args.show) {
-        println!("{} — {} ({})", challenge.id, challenge.title, challenge.agency);
+        println!(
+            "{} — {} ({})",
+            challenge.id, challenge.title, challenge.agency
+        );
         for (rank, hit) in hits.iter().enumerate() {
             let s = &startups[hit.row];
             println!(

@@ -1,6 +1,7 @@
 //! Command-line front end: parse arguments, call the library, print.
 
 mod bench;
+mod catalog;
 mod demo;
 mod eval;
 mod models;
@@ -15,7 +16,11 @@ use govmatch::embed::{EmbedOptions, Embedder, LongText};
 use govmatch::model::{registry, Model};
 
 #[derive(Parser)]
-#[command(name = "govmatch", version, about = "Match startups to public-agency challenges")]
+#[command(
+    name = "govmatch",
+    version,
+    about = "Match startups to public-agency challenges"
+)]
 struct Cli {
     /// Log more (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -33,6 +38,15 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Print embeddings of texts as JSON lines.
     Embed(demo::EmbedArgs),
+    /// Add or update startups or challenges from files (exit 2 if some records were rejected).
+    Ingest(catalog::IngestArgs),
+    /// Delete startups or challenges by id.
+    Delete(catalog::DeleteArgs),
+    /// Search stored startups or challenges by text or by another record.
+    Search(catalog::SearchArgs),
+    /// Inspect or rebuild the HNSW indexes.
+    #[command(subcommand)]
+    Index(catalog::IndexCommand),
     /// Measure ranking quality.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
@@ -101,15 +115,20 @@ fn init_logging(verbose: u8) {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    let ok = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     let result = match cli.command {
-        Command::Models(cmd) => models::run(cmd),
-        Command::Demo(args) => demo::run(args),
-        Command::Embed(args) => demo::embed(args),
-        Command::Eval(cmd) => eval::run(cmd),
-        Command::Bench(cmd) => bench::run(cmd),
+        Command::Models(cmd) => ok(models::run(cmd)),
+        Command::Demo(args) => ok(demo::run(args)),
+        Command::Embed(args) => ok(demo::embed(args)),
+        Command::Ingest(args) => catalog::ingest(args),
+        Command::Delete(args) => catalog::delete(args),
+        Command::Search(args) => catalog::search(args),
+        Command::Index(cmd) => catalog::index(cmd),
+        Command::Eval(cmd) => ok(eval::run(cmd)),
+        Command::Bench(cmd) => ok(bench::run(cmd)),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

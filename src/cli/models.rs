@@ -66,11 +66,9 @@ pub fn run(cmd: ModelsCommand) -> anyhow::Result<()> {
                         dir.display(),
                         start.elapsed().as_secs_f64()
                     ),
-                    fetch::Outcome::Repaired(why) => println!(
-                        "{}: reinstalled in {} ({why})",
-                        model.name,
-                        dir.display()
-                    ),
+                    fetch::Outcome::Repaired(why) => {
+                        println!("{}: reinstalled in {} ({why})", model.name, dir.display())
+                    }
                 }
             }
             Ok(())

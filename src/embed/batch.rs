@@ -33,7 +33,11 @@ pub fn split_windows(
     }
     let lead = special.iter().take_while(|&&s| s == 1).count();
     let trail = special.iter().rev().take_while(|&&s| s == 1).count();
-    let (head, body, tail) = (&ids[..lead], &ids[lead..ids.len() - trail], &ids[ids.len() - trail..]);
+    let (head, body, tail) = (
+        &ids[..lead],
+        &ids[lead..ids.len() - trail],
+        &ids[ids.len() - trail..],
+    );
     let room = max_len.saturating_sub(lead + trail);
     let wrap = |parts: &[&[u32]]| {
         let mut v = head.to_vec();
@@ -86,7 +90,11 @@ pub fn plan_batches(windows: &[Window], max_batch: usize, token_budget: usize) -
 
 /// Builds the padded id and mask matrices for one planned batch.
 pub fn pad(windows: &[Window], plan: &[usize], pad_id: u32) -> TokenBatch {
-    let len = plan.iter().map(|&i| windows[i].ids.len()).max().unwrap_or(0);
+    let len = plan
+        .iter()
+        .map(|&i| windows[i].ids.len())
+        .max()
+        .unwrap_or(0);
     let mut ids = Vec::with_capacity(plan.len() * len);
     let mut mask = Vec::with_capacity(plan.len() * len);
     for &i in plan {

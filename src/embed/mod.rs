@@ -23,6 +23,14 @@ pub enum Role {
     Passage,
 }
 
+/// The side each kind of record is embedded on: challenges ask, startups are the catalogue.
+pub fn role_for(kind: crate::domain::Kind) -> Role {
+    match kind {
+        crate::domain::Kind::Challenge => Role::Query,
+        crate::domain::Kind::Startup => Role::Passage,
+    }
+}
+
 /// What to do with a text longer than the model's `max_seq_length`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LongText {
@@ -98,6 +106,20 @@ impl Embedder {
 
     pub fn dim(&self) -> usize {
         self.model.info.dim
+    }
+
+    /// Identifies the vectors this embedder makes for `role`: model, prompt side and long-text
+    /// policy. Stored vectors are only reused under the same key.
+    pub fn key(&self, role: Role) -> String {
+        let side = match role {
+            Role::Query => "query",
+            Role::Passage => "passage",
+        };
+        let long = match self.options.long_text {
+            LongText::Truncate => "truncate".to_string(),
+            LongText::Window { overlap } => format!("window{overlap}"),
+        };
+        format!("{}|{side}|{long}", self.model.info.id)
     }
 
     pub fn embed(&self, texts: &[&str], role: Role) -> Result<Vec<Vec<f32>>, EmbedError> {

@@ -101,7 +101,12 @@ mod tests {
     fn returns_best_first_with_ties_by_row() {
         let idx = ExactIndex::from_vectors(
             2,
-            &[vec![1.0, 0.0], vec![0.0, 1.0], vec![1.0, 0.0], vec![0.6, 0.8]],
+            &[
+                vec![1.0, 0.0],
+                vec![0.0, 1.0],
+                vec![1.0, 0.0],
+                vec![0.6, 0.8],
+            ],
         );
         let hits = idx.search(&[1.0, 0.0], 3);
         let rows: Vec<usize> = hits.iter().map(|h| h.row).collect();

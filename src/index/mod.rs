@@ -1,5 +1,13 @@
-//! Index stage: nearest-neighbour search over unit vectors.
+//! Index stage: nearest-neighbour search over unit vectors — exact, and HNSW kept in step
+//! with the store (tombstones, incremental inserts, rebuilds, manifests).
 
 mod exact;
+pub mod filter;
+pub mod hnsw;
+pub mod persist;
+pub mod sync;
 
-pub use exact::{ExactIndex, Hit};
+pub use exact::{dot, ExactIndex, Hit};
+pub use filter::{Facets, Filter};
+pub use hnsw::{Entry, HnswIndex, HnswParams};
+pub use sync::{index_dir, open_synced, IndexError, Origin, SyncReport};

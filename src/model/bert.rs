@@ -30,9 +30,9 @@ impl BertEncoder {
         // directory while a model from it is loaded (fetch writes a new directory and renames).
         let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&weights], DType::F32, &device) }
             .map_err(|e| ModelError::Format {
-                path: weights.clone(),
-                message: format!("unreadable weights: {e}"),
-            })?;
+            path: weights.clone(),
+            message: format!("unreadable weights: {e}"),
+        })?;
         let model = BertModel::load(vb, &config).map_err(|e| ModelError::Format {
             path: weights.clone(),
             message: format!("weights do not match config.json: {e}"),

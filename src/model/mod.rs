@@ -15,9 +15,9 @@ pub mod registry;
 use std::path::Path;
 
 pub use bert::BertEncoder;
+pub(crate) use config::read_json;
 pub use config::{ModelInfo, Pooling};
 pub use error::ModelError;
-pub(crate) use config::read_json;
 use tokenizers::Tokenizer;
 
 /// Token ids of several sequences padded to one length, row-major `[batch, len]`.

@@ -51,20 +51,28 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
     fn u16(&mut self) -> Result<u16, String> {
-        Ok(u16::from_le_bytes(self.take(2)?.try_into().expect("2 bytes")))
+        Ok(u16::from_le_bytes(
+            self.take(2)?.try_into().expect("2 bytes"),
+        ))
     }
     fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     fn count(&mut self, what: &str) -> Result<usize, String> {
         let v = i32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes"));
         usize::try_from(v).map_err(|_| format!("negative {what}: {v}"))
     }
     fn f32(&mut self) -> Result<f32, String> {
-        Ok(f32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(f32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 }
 
@@ -217,7 +225,11 @@ pub fn parse(buf: &[u8]) -> Result<E5Weights, String> {
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
                 .collect(),
-            0 => return Err(format!("tensor {short}: f32 with {nbytes} bytes for {nelem}")),
+            0 => {
+                return Err(format!(
+                    "tensor {short}: f32 with {nbytes} bytes for {nelem}"
+                ))
+            }
             1 => dequantize_q4_0(data, nelem).map_err(|e| format!("tensor {short}: {e}"))?,
             other => return Err(format!("tensor {short}: unknown dtype {other}")),
         };

