@@ -31,6 +31,9 @@ pub struct IngestArgs {
     /// Field mapping (TOML) for files in a foreign schema; see mappings/.
     #[arg(long)]
     mapping: Option<PathBuf>,
+    /// Only read and validate; store nothing.
+    #[arg(long)]
+    dry_run: bool,
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
@@ -172,9 +175,27 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
         .map(Mapping::load)
         .transpose()
         .map_err(anyhow::Error::msg)?;
+    let mut rejected = 0;
+    if args.dry_run {
+        for file in &args.files {
+            let (records, issues) = read_file(args.kind, file, mapping.as_ref())?;
+            issues.iter().for_each(|i| eprintln!("error: {i}"));
+            rejected += issues.len();
+            println!(
+                "{}: {} valid, {} rejected",
+                file.display(),
+                records.len(),
+                issues.len()
+            );
+        }
+        return Ok(if rejected > 0 {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     let embedder = args.model.embedder()?;
     let mut store = Store::open(&args.data.data_dir)?;
-    let mut rejected = 0;
     for file in &args.files {
         let start = Instant::now();
         let (records, issues) = read_file(args.kind, file, mapping.as_ref())?;
