@@ -15,6 +15,8 @@ use super::ModelArgs;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
+    /// HNSW build time, queries/s and recall@10 vs exact search at several ef.
+    Index(super::bench_index::BenchIndexArgs),
     /// Texts/s, tokens/s and peak memory of embedding the first N texts of a BEIR corpus.
     Embed {
         /// Models to measure (repeatable) [default: every known model].
@@ -86,14 +88,17 @@ fn measure_one(model: ModelArgs, corpus: &PathBuf, limit: usize) -> anyhow::Resu
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Embed {
-        models,
-        models_dir,
-        corpus,
-        limit,
-        batch_size,
-        json,
-    } = cmd;
+    let (models, models_dir, corpus, limit, batch_size, json) = match cmd {
+        BenchCommand::Index(args) => return super::bench_index::run(args),
+        BenchCommand::Embed {
+            models,
+            models_dir,
+            corpus,
+            limit,
+            batch_size,
+            json,
+        } => (models, models_dir, corpus, limit, batch_size, json),
+    };
     let model_args = |model: &str| ModelArgs {
         model: model.to_string(),
         models_dir: models_dir.clone(),

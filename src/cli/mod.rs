@@ -1,6 +1,7 @@
 //! Command-line front end: parse arguments, call the library, print.
 
 mod bench;
+mod bench_index;
 mod catalog;
 mod demo;
 mod eval;
