@@ -191,11 +191,21 @@ impl HnswIndex {
 
     /// Exact search over the live records that pass `filter`.
     pub fn search_exact(&self, query: &[f32], k: usize, filter: &Filter) -> Vec<Hit> {
+        self.search_exact_where(query, k, &|e| filter.matches(&e.facets))
+    }
+
+    /// Exact search over the live records `keep` accepts.
+    pub fn search_exact_where(
+        &self,
+        query: &[f32],
+        k: usize,
+        keep: &dyn Fn(&Entry) -> bool,
+    ) -> Vec<Hit> {
         let q = unit(query);
         let hits = self
             .live
             .values()
-            .filter(|&&p| filter.matches(&self.entries[p].facets))
+            .filter(|&&p| keep(&self.entries[p]))
             .map(|&p| Hit {
                 row: p,
                 score: dot(&q, self.vector(p)),
@@ -207,35 +217,50 @@ impl HnswIndex {
     /// Approximate search; filters and tombstones are applied inside the graph walk. `row` in
     /// the hits is a point id: look it up with [`entry`](Self::entry).
     pub fn search(&self, query: &[f32], k: usize, ef: Option<usize>, filter: &Filter) -> Vec<Hit> {
+        if filter.is_empty() {
+            self.search_where(query, k, ef, None)
+        } else {
+            self.search_where(query, k, ef, Some(&|e| filter.matches(&e.facets)))
+        }
+    }
+
+    /// Approximate search over the live records `keep` accepts (all when `None`).
+    pub fn search_where(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: Option<usize>,
+        keep: Option<&dyn Fn(&Entry) -> bool>,
+    ) -> Vec<Hit> {
         if k == 0 || self.live.is_empty() {
             return Vec::new();
         }
-        if !filter.is_empty() {
+        if let Some(keep) = keep {
             let matching = self
                 .live
                 .values()
-                .filter(|&&p| filter.matches(&self.entries[p].facets))
+                .filter(|&&p| keep(&self.entries[p]))
                 .count();
             if (matching as f64) < EXACT_BELOW_SELECTIVITY * self.live.len() as f64 || matching <= k
             {
-                return self.search_exact(query, k, filter);
+                return self.search_exact_where(query, k, keep);
             }
         }
         let q = unit(query);
         let ef = ef.unwrap_or(self.params.ef_search).max(k);
-        let keep = |p: &usize| {
+        let accept = |p: &usize| {
             self.entries
                 .get(*p)
-                .is_some_and(|e| e.alive && filter.matches(&e.facets))
+                .is_some_and(|e| e.alive && keep.is_none_or(|keep| keep(e)))
         };
-        let found = if filter.is_empty() && self.live.len() == self.entries.len() {
+        let found = if keep.is_none() && self.live.len() == self.entries.len() {
             self.graph.search(&q, k, ef)
         } else {
-            self.graph.search_filter(&q, k, ef, Some(&keep))
+            self.graph.search_filter(&q, k, ef, Some(&accept))
         };
         let hits = found
             .into_iter()
-            .filter(|n| keep(&n.d_id))
+            .filter(|n| accept(&n.d_id))
             .map(|n| Hit {
                 row: n.d_id,
                 score: 1.0 - n.distance,

@@ -4,10 +4,12 @@
 mod exact;
 pub mod filter;
 pub mod hnsw;
+pub mod live;
 pub mod persist;
 pub mod sync;
 
 pub use exact::{dot, ExactIndex, Hit};
 pub use filter::{Facets, Filter};
 pub use hnsw::{Entry, HnswIndex, HnswParams};
+pub use live::{LiveIndex, Scored, Snapshot};
 pub use sync::{index_dir, open_synced, IndexError, Origin, SyncReport};
