@@ -1,7 +1,7 @@
 //! `govmatch bench embed`: embedding throughput on real texts, one model per process so each
 //! model's peak memory is its own.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -62,7 +62,7 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-fn measure_one(model: ModelArgs, corpus: &PathBuf, limit: usize) -> anyhow::Result<Measurement> {
+fn measure_one(model: ModelArgs, corpus: &Path, limit: usize) -> anyhow::Result<Measurement> {
     let docs: Vec<Document> = govmatch::domain::read_jsonl(corpus)?;
     let texts: Vec<String> = docs.iter().take(limit).map(Document::full_text).collect();
     if texts.is_empty() {

@@ -42,6 +42,9 @@ pub struct BenchIndexArgs {
     json: bool,
 }
 
+/// Name, base vectors, query vectors.
+type Dataset = (String, Vec<Vec<f32>>, Vec<Vec<f32>>);
+
 #[derive(serde::Serialize)]
 struct Row {
     dataset: String,
@@ -172,7 +175,7 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
     } else {
         args.models.clone()
     };
-    let mut datasets: Vec<(String, Vec<Vec<f32>>, Vec<Vec<f32>>)> = Vec::new();
+    let mut datasets: Vec<Dataset> = Vec::new();
     let store = Store::open(&args.data.data_dir)?;
     for model in &models {
         let embedder = ModelArgs {

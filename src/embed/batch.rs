@@ -100,9 +100,9 @@ pub fn pad(windows: &[Window], plan: &[usize], pad_id: u32) -> TokenBatch {
     for &i in plan {
         let w = &windows[i].ids;
         ids.extend_from_slice(w);
-        ids.extend(std::iter::repeat(pad_id).take(len - w.len()));
-        mask.extend(std::iter::repeat(1).take(w.len()));
-        mask.extend(std::iter::repeat(0).take(len - w.len()));
+        ids.extend(std::iter::repeat_n(pad_id, len - w.len()));
+        mask.extend(std::iter::repeat_n(1, w.len()));
+        mask.extend(std::iter::repeat_n(0, len - w.len()));
     }
     TokenBatch {
         ids,

@@ -308,7 +308,7 @@ mod tests {
         let mut block = f16::from_f32(0.5).to_le_bytes().to_vec();
         // qs[0] = lo 0 (→ −8), hi 15 (→ +7); the rest lo 8 (→ 0), hi 9 (→ +1).
         block.push(0xF0);
-        block.extend(std::iter::repeat(0x98).take(15));
+        block.extend(std::iter::repeat_n(0x98, 15));
         let w = dequantize_q4_0(&block, 32).unwrap();
         assert_eq!(w[0], -4.0);
         assert_eq!(w[16], 3.5);

@@ -60,6 +60,9 @@ pub struct StoredRecord {
     pub text_hash: String,
 }
 
+/// A record with its vector under one embedding key, if it has one yet.
+pub type RecordWithVector = (StoredRecord, Option<Vec<f32>>);
+
 /// What an upsert changed.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct UpsertCounts {
@@ -284,7 +287,7 @@ impl Store {
         &self,
         kind: Kind,
         embed_key: &str,
-    ) -> Result<Vec<(StoredRecord, Option<Vec<f32>>)>, StoreError> {
+    ) -> Result<Vec<RecordWithVector>, StoreError> {
         let mut stmt = self.sql(self.conn.prepare(
             "SELECT r.id, r.data, r.text_hash, v.vector FROM records r
              LEFT JOIN vectors v ON v.text_hash = r.text_hash AND v.embed_key = ?2
