@@ -2,13 +2,30 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Subcommand;
+use govmatch::domain::{read_jsonl, Challenge, Startup};
 use govmatch::embed::LongText;
-use govmatch::eval::{dense_run, score, BeirDataset};
+use govmatch::eval::beir::read_qrels_tsv;
+use govmatch::eval::{dense_run, dense_run_texts, score, BeirDataset};
 
 use super::{progress_bar, ModelArgs};
 
 #[derive(Subcommand)]
 pub enum EvalCommand {
+    /// Rank startups for each challenge of a labelled sample (default: the bundled Hamburg
+    /// sample) with exact dense search; prints nDCG@10, MRR@10, Recall@10/100.
+    Sample {
+        #[arg(long, default_value = "data/hamburg/challenges.jsonl")]
+        challenges: PathBuf,
+        #[arg(long, default_value = "data/hamburg/startups.jsonl")]
+        startups: PathBuf,
+        /// Graded judgements (TREC or BEIR format).
+        #[arg(long, default_value = "data/hamburg/qrels.tsv")]
+        qrels: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long)]
+        json: bool,
+    },
     /// Dense retrieval with exact cosine search on a BEIR-layout folder; prints nDCG@10 and
     /// Recall@100 (as MTEB computes them: title + " " + text, model prompts, truncation).
     Beir {
@@ -26,6 +43,44 @@ pub enum EvalCommand {
 
 pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
     match cmd {
+        EvalCommand::Sample {
+            challenges,
+            startups,
+            qrels,
+            model,
+            json,
+        } => {
+            let challenges: Vec<Challenge> = read_jsonl(&challenges)?;
+            let startups: Vec<Startup> = read_jsonl(&startups)?;
+            let qrels = read_qrels_tsv(&qrels)?;
+            let embedder = model.embedder()?;
+            let queries: Vec<(String, String)> = challenges
+                .iter()
+                .map(|c| (c.id.clone(), c.embed_text()))
+                .collect();
+            let docs: Vec<(String, String)> = startups
+                .iter()
+                .map(|s| (s.id.clone(), s.embed_text()))
+                .collect();
+            let start = Instant::now();
+            let run = dense_run_texts(&embedder, &queries, &docs, 100, &|_| {})?;
+            let scores = score(&run, &qrels);
+            let model_id = &embedder.model().info.id;
+            if json {
+                let mut value = serde_json::to_value(scores)?;
+                value["model"] = model_id.as_str().into();
+                println!("{value}");
+            } else {
+                println!("model        {model_id}");
+                println!("challenges   {} judged", scores.queries);
+                println!("nDCG@10      {:.4}", scores.ndcg_at_10);
+                println!("MRR@10       {:.4}", scores.mrr_at_10);
+                println!("Recall@10    {:.4}", scores.recall_at_10);
+                println!("Recall@100   {:.4}", scores.recall_at_100);
+                println!("time         {:.1}s", start.elapsed().as_secs_f64());
+            }
+            Ok(())
+        }
         EvalCommand::Beir {
             dir,
             split,
@@ -54,6 +109,7 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
                 println!("queries      {} ({split})", scores.queries);
                 println!("nDCG@10      {:.5}", scores.ndcg_at_10);
                 println!("Recall@100   {:.5}", scores.recall_at_100);
+                println!("MRR@10       {:.5}", scores.mrr_at_10);
                 println!("time         {secs:.1}s");
             }
             Ok(())

@@ -72,7 +72,8 @@ fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, BeirE
         .collect()
 }
 
-/// Reads BEIR's qrels TSV (`query-id  corpus-id  score`, header line optional).
+/// Reads qrels: BEIR's TSV (`query-id  corpus-id  score`, header line optional) or TREC's
+/// `qid  iteration  docid  relevance`.
 pub fn read_qrels_tsv(path: &Path) -> Result<Qrels, BeirError> {
     let text = fs::read_to_string(path).map_err(|source| BeirError::Io {
         path: path.to_path_buf(),
@@ -89,8 +90,15 @@ pub fn read_qrels_tsv(path: &Path) -> Result<Qrels, BeirError> {
             line: i + 1,
             message,
         };
-        let [q, d, score] = fields[..] else {
-            return Err(err(format!("expected 3 fields, found {}", fields.len())));
+        let (q, d, score) = match fields[..] {
+            [q, d, score] => (q, d, score),
+            [q, _, d, score] => (q, d, score),
+            _ => {
+                return Err(err(format!(
+                    "expected 3 (BEIR) or 4 (TREC) fields, found {}",
+                    fields.len()
+                )))
+            }
         };
         let score: i32 = score
             .parse()

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{mean, ndcg_at_k, recall_at_k, BeirDataset, Qrels, Run};
+use super::{mean, mrr_at_k, ndcg_at_k, recall_at_k, BeirDataset, Qrels, Run};
 use crate::embed::{EmbedError, Embedder, Role};
 use crate::index::ExactIndex;
 
@@ -12,21 +12,30 @@ pub struct Scores {
     pub queries: usize,
     pub ndcg_at_10: f64,
     pub recall_at_100: f64,
+    pub mrr_at_10: f64,
+    pub recall_at_10: f64,
 }
 
 /// Scores a run against judgements; queries without a ranking count as zero.
 pub fn score(run: &Run, qrels: &Qrels) -> Scores {
     let empty = Vec::new();
-    let (mut ndcg, mut recall) = (Vec::new(), Vec::new());
+    let (mut ndcg, mut recall, mut mrr, mut r10) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (q, judged) in qrels {
+        if !judged.values().any(|&r| r > 0) {
+            continue;
+        }
         let ranked = run.get(q).unwrap_or(&empty);
         ndcg.push(ndcg_at_k(ranked, judged, 10));
         recall.push(recall_at_k(ranked, judged, 100));
+        r10.push(recall_at_k(ranked, judged, 10));
+        mrr.push(mrr_at_k(ranked, judged, 10));
     }
     Scores {
-        queries: qrels.len(),
+        queries: ndcg.len(),
         ndcg_at_10: mean(&ndcg),
         recall_at_100: mean(&recall),
+        mrr_at_10: mean(&mrr),
+        recall_at_10: mean(&r10),
     }
 }
 
@@ -38,28 +47,47 @@ pub fn dense_run(
     k: usize,
     progress: &dyn Fn(usize),
 ) -> Result<Run, EmbedError> {
-    let texts: Vec<String> = data.corpus.iter().map(|d| d.full_text()).collect();
+    let docs: Vec<(String, String)> = data
+        .corpus
+        .iter()
+        .map(|d| (d.id.clone(), d.full_text()))
+        .collect();
+    let queries: Vec<(String, String)> = data
+        .queries
+        .iter()
+        .map(|q| (q.id.clone(), q.text.clone()))
+        .collect();
+    dense_run_texts(embedder, &queries, &docs, k, progress)
+}
+
+/// [`dense_run`] over any (id, text) pairs.
+pub fn dense_run_texts(
+    embedder: &Embedder,
+    queries: &[(String, String)],
+    docs: &[(String, String)],
+    k: usize,
+    progress: &dyn Fn(usize),
+) -> Result<Run, EmbedError> {
     let mut index = ExactIndex::new(embedder.dim());
-    for (i, chunk) in texts.chunks(256).enumerate() {
-        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+    for (i, chunk) in docs.chunks(256).enumerate() {
+        let refs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
         for v in embedder.embed(&refs, Role::Passage)? {
             index.push(&v);
         }
-        progress((i * 256 + chunk.len()).min(texts.len()));
+        progress((i * 256 + chunk.len()).min(docs.len()));
     }
-    let queries: Vec<&str> = data.queries.iter().map(|q| q.text.as_str()).collect();
-    let qvecs = embedder.embed(&queries, Role::Query)?;
+    let texts: Vec<&str> = queries.iter().map(|(_, t)| t.as_str()).collect();
+    let qvecs = embedder.embed(&texts, Role::Query)?;
     let hits = index.search_many(&qvecs, k);
-    let run: Run = data
-        .queries
+    let run: Run = queries
         .iter()
         .zip(hits)
-        .map(|(q, hits)| {
+        .map(|((qid, _), hits)| {
             let ranked = hits
                 .into_iter()
-                .map(|h| (data.corpus[h.row].id.clone(), h.score))
+                .map(|h| (docs[h.row].0.clone(), h.score))
                 .collect();
-            (q.id.clone(), ranked)
+            (qid.clone(), ranked)
         })
         .collect::<HashMap<_, _>>();
     Ok(run)

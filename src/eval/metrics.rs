@@ -49,6 +49,15 @@ pub fn recall_at_k(ranked: &[(String, f32)], judged: &HashMap<String, i32>, k: u
     found as f64 / relevant as f64
 }
 
+/// Reciprocal rank of the first relevant document within the top k (0 if none).
+pub fn mrr_at_k(ranked: &[(String, f32)], judged: &HashMap<String, i32>, k: usize) -> f64 {
+    ranked
+        .iter()
+        .take(k)
+        .position(|(doc, _)| judged.get(doc).is_some_and(|&r| r > 0))
+        .map_or(0.0, |i| 1.0 / (i + 1) as f64)
+}
+
 pub fn mean(values: &[f64]) -> f64 {
     if values.is_empty() {
         0.0
@@ -79,6 +88,13 @@ mod tests {
         // Cut-off: the relevant documents below rank k do not count.
         assert_eq!(ndcg_at_k(&ranked(&["c", "a"]), &j, 1), 0.0);
         assert_eq!(ndcg_at_k(&ranked(&["a"]), &judged(&[("q", 0)]), 10), 0.0);
+    }
+
+    #[test]
+    fn mrr_is_the_first_relevant_rank() {
+        let j = judged(&[("b", 1), ("c", 2)]);
+        assert_eq!(mrr_at_k(&ranked(&["a", "b", "c"]), &j, 10), 0.5);
+        assert_eq!(mrr_at_k(&ranked(&["a", "b"]), &j, 1), 0.0);
     }
 
     #[test]

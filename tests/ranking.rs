@@ -1,0 +1,41 @@
+//! Ranking quality guard: the default pipeline must keep ranking the labelled Hamburg sample
+//! as well as it was measured to (nDCG@10 0.6425 with multilingual-e5-small, exact search).
+//! A broken prompt, pooling or tokenizer change shows up here as a drop.
+
+mod common;
+
+use govmatch::domain::{read_jsonl, Challenge, Startup};
+use govmatch::embed::LongText;
+use govmatch::eval::beir::read_qrels_tsv;
+use govmatch::eval::{dense_run_texts, score};
+
+#[test]
+fn default_model_ranks_the_hamburg_sample_well() {
+    let dir = common::root().join("data/hamburg");
+    let challenges: Vec<Challenge> = read_jsonl(&dir.join("challenges.jsonl")).unwrap();
+    let startups: Vec<Startup> = read_jsonl(&dir.join("startups.jsonl")).unwrap();
+    let qrels = read_qrels_tsv(&dir.join("qrels.tsv")).unwrap();
+    let embedder = common::embedder("multilingual-e5-small", LongText::Window { overlap: 32 });
+    let queries: Vec<(String, String)> = challenges
+        .iter()
+        .map(|c| (c.id.clone(), c.embed_text()))
+        .collect();
+    let docs: Vec<(String, String)> = startups
+        .iter()
+        .map(|s| (s.id.clone(), s.embed_text()))
+        .collect();
+    let run = dense_run_texts(&embedder, &queries, &docs, 100, &|_| {}).unwrap();
+    let scores = score(&run, &qrels);
+    eprintln!("{scores:?}");
+    assert_eq!(scores.queries, 40);
+    assert!(
+        scores.ndcg_at_10 > 0.60,
+        "nDCG@10 fell to {:.4}",
+        scores.ndcg_at_10
+    );
+    assert!(
+        scores.recall_at_100 > 0.90,
+        "Recall@100 fell to {:.4}",
+        scores.recall_at_100
+    );
+}
