@@ -7,7 +7,7 @@ mod common;
 use govmatch::domain::{read_jsonl, Challenge, Startup};
 use govmatch::embed::LongText;
 use govmatch::eval::beir::read_qrels_tsv;
-use govmatch::eval::{dense_run_texts, score};
+use govmatch::eval::{challenge_run, score};
 
 #[test]
 fn default_model_ranks_the_hamburg_sample_well() {
@@ -16,15 +16,7 @@ fn default_model_ranks_the_hamburg_sample_well() {
     let startups: Vec<Startup> = read_jsonl(&dir.join("startups.jsonl")).unwrap();
     let qrels = read_qrels_tsv(&dir.join("qrels.tsv")).unwrap();
     let embedder = common::embedder("multilingual-e5-small", LongText::Window { overlap: 32 });
-    let queries: Vec<(String, String)> = challenges
-        .iter()
-        .map(|c| (c.id.clone(), c.embed_text()))
-        .collect();
-    let docs: Vec<(String, String)> = startups
-        .iter()
-        .map(|s| (s.id.clone(), s.embed_text()))
-        .collect();
-    let run = dense_run_texts(&embedder, &queries, &docs, 100, &|_| {}).unwrap();
+    let run = challenge_run(&embedder, &challenges, &startups, 100).unwrap();
     let scores = score(&run, &qrels);
     eprintln!("{scores:?}");
     assert_eq!(scores.queries, 40);

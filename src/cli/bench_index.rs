@@ -195,15 +195,15 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
                 args.data.data_dir.display()
             );
         }
-        // Queries: the startups themselves embedded as questions would be circular; use
-        // held-out perturbations of stored vectors (same distribution, not in the index).
-        let mut rng = SplitMix(7);
-        let queries: Vec<Vec<f32>> = (0..args.queries)
-            .map(|_| {
-                let b = &base[(rng.next_u64() % base.len() as u64) as usize];
-                unit(b.iter().map(|x| x + 0.03 * rng.normal()).collect())
-            })
-            .collect();
+        // Queries: real startup vectors held out of the index (every k-th), so they come from
+        // the same distribution without being in the graph.
+        let step = (base.len() / args.queries.max(1)).max(2);
+        let (queries, base): (Vec<_>, Vec<_>) = base
+            .into_iter()
+            .enumerate()
+            .partition(|(i, _)| i % step == 0 && i / step < args.queries);
+        let queries: Vec<Vec<f32>> = queries.into_iter().map(|(_, v)| v).collect();
+        let base: Vec<Vec<f32>> = base.into_iter().map(|(_, v)| v).collect();
         datasets.push((format!("startups/{model}"), base, queries));
     }
     if args.synthetic > 0 {

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use govmatch::domain::{read_jsonl, Challenge, Startup};
 use govmatch::embed::LongText;
 use govmatch::eval::beir::read_qrels_tsv;
-use govmatch::eval::{dense_run, dense_run_texts, score, BeirDataset};
+use govmatch::eval::{challenge_run, dense_run, score, BeirDataset};
 
 use super::{progress_bar, ModelArgs};
 
@@ -54,16 +54,8 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
             let startups: Vec<Startup> = read_jsonl(&startups)?;
             let qrels = read_qrels_tsv(&qrels)?;
             let embedder = model.embedder()?;
-            let queries: Vec<(String, String)> = challenges
-                .iter()
-                .map(|c| (c.id.clone(), c.embed_text()))
-                .collect();
-            let docs: Vec<(String, String)> = startups
-                .iter()
-                .map(|s| (s.id.clone(), s.embed_text()))
-                .collect();
             let start = Instant::now();
-            let run = dense_run_texts(&embedder, &queries, &docs, 100, &|_| {})?;
+            let run = challenge_run(&embedder, &challenges, &startups, 100)?;
             let scores = score(&run, &qrels);
             let model_id = &embedder.model().info.id;
             if json {

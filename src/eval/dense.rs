@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::{mean, mrr_at_k, ndcg_at_k, recall_at_k, BeirDataset, Qrels, Run};
+use crate::domain::{Challenge, Startup};
 use crate::embed::{EmbedError, Embedder, Role};
 use crate::index::ExactIndex;
 
@@ -58,6 +59,24 @@ pub fn dense_run(
         .map(|q| (q.id.clone(), q.text.clone()))
         .collect();
     dense_run_texts(embedder, &queries, &docs, k, progress)
+}
+
+/// Ranks startups for every challenge (challenges on the query side), as the matcher does.
+pub fn challenge_run(
+    embedder: &Embedder,
+    challenges: &[Challenge],
+    startups: &[Startup],
+    k: usize,
+) -> Result<Run, EmbedError> {
+    let queries: Vec<(String, String)> = challenges
+        .iter()
+        .map(|c| (c.id.clone(), c.embed_text()))
+        .collect();
+    let docs: Vec<(String, String)> = startups
+        .iter()
+        .map(|s| (s.id.clone(), s.embed_text()))
+        .collect();
+    dense_run_texts(embedder, &queries, &docs, k, &|_| {})
 }
 
 /// [`dense_run`] over any (id, text) pairs.
