@@ -58,6 +58,128 @@ pub fn mrr_at_k(ranked: &[(String, f32)], judged: &HashMap<String, i32>, k: usiz
         .map_or(0.0, |i| 1.0 / (i + 1) as f64)
 }
 
+/// Average precision cut at k (trec_eval's `map_cut`): the sum of precision at each relevant
+/// rank within the top k, divided by the number of relevant documents.
+pub fn map_at_k(ranked: &[(String, f32)], judged: &HashMap<String, i32>, k: usize) -> f64 {
+    let relevant = judged.values().filter(|&&r| r > 0).count();
+    if relevant == 0 {
+        return 0.0;
+    }
+    let mut hits = 0;
+    let mut sum = 0.0;
+    for (i, (doc, _)) in ranked.iter().take(k).enumerate() {
+        if judged.get(doc).is_some_and(|&r| r > 0) {
+            hits += 1;
+            sum += hits as f64 / (i + 1) as f64;
+        }
+    }
+    sum / relevant as f64
+}
+
+/// Share of the top k that is relevant (k counts even when fewer were returned).
+pub fn precision_at_k(ranked: &[(String, f32)], judged: &HashMap<String, i32>, k: usize) -> f64 {
+    if k == 0 {
+        return 0.0;
+    }
+    let hits = ranked
+        .iter()
+        .take(k)
+        .filter(|(doc, _)| judged.get(doc).is_some_and(|&r| r > 0))
+        .count();
+    hits as f64 / k as f64
+}
+
+/// A metric at a cut-off, written as `ndcg@10`, `mrr@10`, `map@100`, `recall@100`, `p@5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Metric {
+    Ndcg(usize),
+    Mrr(usize),
+    Map(usize),
+    Recall(usize),
+    Precision(usize),
+}
+
+impl Metric {
+    pub fn compute(self, ranked: &[(String, f32)], judged: &HashMap<String, i32>) -> f64 {
+        match self {
+            Metric::Ndcg(k) => ndcg_at_k(ranked, judged, k),
+            Metric::Mrr(k) => mrr_at_k(ranked, judged, k),
+            Metric::Map(k) => map_at_k(ranked, judged, k),
+            Metric::Recall(k) => recall_at_k(ranked, judged, k),
+            Metric::Precision(k) => precision_at_k(ranked, judged, k),
+        }
+    }
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (name, k) = match self {
+            Metric::Ndcg(k) => ("ndcg", k),
+            Metric::Mrr(k) => ("mrr", k),
+            Metric::Map(k) => ("map", k),
+            Metric::Recall(k) => ("recall", k),
+            Metric::Precision(k) => ("precision", k),
+        };
+        write!(f, "{name}@{k}")
+    }
+}
+
+impl std::str::FromStr for Metric {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, k) = s
+            .split_once('@')
+            .ok_or_else(|| format!("`{s}`: write a metric as name@k, e.g. ndcg@10"))?;
+        let k: usize = k
+            .parse()
+            .map_err(|_| format!("`{s}`: `{k}` is not a cut-off"))?;
+        match name.to_lowercase().as_str() {
+            "ndcg" => Ok(Metric::Ndcg(k)),
+            "mrr" => Ok(Metric::Mrr(k)),
+            "map" => Ok(Metric::Map(k)),
+            "recall" | "r" => Ok(Metric::Recall(k)),
+            "precision" | "p" => Ok(Metric::Precision(k)),
+            other => Err(format!(
+                "unknown metric `{other}` (ndcg, mrr, map, recall, precision)"
+            )),
+        }
+    }
+}
+
+/// Per-query values and means of `metrics` over the queries with at least one relevant
+/// judgement (queries the run lacks count as zero).
+pub fn evaluate(run: &Run, qrels: &Qrels, metrics: &[Metric]) -> Evaluation {
+    let empty = Vec::new();
+    let mut per_query: Vec<(String, Vec<f64>)> = qrels
+        .iter()
+        .filter(|(_, judged)| judged.values().any(|&r| r > 0))
+        .map(|(q, judged)| {
+            let ranked = run.get(q).unwrap_or(&empty);
+            (
+                q.clone(),
+                metrics.iter().map(|m| m.compute(ranked, judged)).collect(),
+            )
+        })
+        .collect();
+    per_query.sort_by(|a, b| a.0.cmp(&b.0));
+    let means = (0..metrics.len())
+        .map(|i| mean(&per_query.iter().map(|(_, v)| v[i]).collect::<Vec<_>>()))
+        .collect();
+    Evaluation {
+        metrics: metrics.to_vec(),
+        per_query,
+        means,
+    }
+}
+
+/// What [`evaluate`] returns: one row per query, metrics in the order asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub metrics: Vec<Metric>,
+    pub per_query: Vec<(String, Vec<f64>)>,
+    pub means: Vec<f64>,
+}
+
 pub fn mean(values: &[f64]) -> f64 {
     if values.is_empty() {
         0.0

@@ -3,7 +3,11 @@
 pub mod beir;
 pub mod dense;
 pub mod metrics;
+pub mod trec;
 
 pub use beir::{BeirDataset, BeirError};
 pub use dense::{challenge_run, dense_run, dense_run_texts, score, Scores};
-pub use metrics::{mean, mrr_at_k, ndcg_at_k, recall_at_k, Qrels, Run};
+pub use metrics::{
+    evaluate, map_at_k, mean, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k, Evaluation, Metric,
+    Qrels, Run,
+};
