@@ -25,6 +25,9 @@ pub struct DemoArgs {
     /// Challenges shown (all are embedded).
     #[arg(long, default_value_t = 5)]
     show: usize,
+    /// Judgements to mark the results with, if the file exists (2 = solves the core, 1 = partly).
+    #[arg(long, default_value = "data/hamburg/qrels.tsv")]
+    qrels: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -87,20 +90,37 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     let queries = embedder.embed(&refs, Role::Query)?;
     let embed_secs = start.elapsed().as_secs_f64();
     let results = index.search_many(&queries, args.k);
+    let qrels = if args.qrels.exists() {
+        govmatch::eval::beir::read_qrels_tsv(&args.qrels)?
+    } else {
+        Default::default()
+    };
     println!(
         "{} startups and {} challenges embedded with {model_id} in {embed_secs:.1}s\n",
         startups.len(),
         challenges.len()
     );
+    if !qrels.is_empty() {
+        println!(
+            "** judged to solve the challenge's core, * partly relevant ({})\n",
+            args.qrels.display()
+        );
+    }
     for (challenge, hits) in challenges.iter().zip(results).take(args.show) {
         println!(
             "{} — {} ({})",
             challenge.id, challenge.title, challenge.agency
         );
+        let judged = qrels.get(&challenge.id);
         for (rank, hit) in hits.iter().enumerate() {
             let s = &startups[hit.row];
+            let mark = match judged.and_then(|j| j.get(&s.id)) {
+                Some(2) => "**",
+                Some(1) => "* ",
+                _ => "  ",
+            };
             println!(
-                "  {}. {:.3}  {:<28} {}",
+                "  {}. {:.3} {mark} {:<28} {}",
                 rank + 1,
                 hit.score,
                 s.name,
