@@ -1,5 +1,6 @@
 //! Command-line front end: parse arguments, call the library, print.
 
+mod batch;
 mod bench;
 mod bench_index;
 mod catalog;
@@ -45,6 +46,8 @@ enum Command {
     Delete(catalog::DeleteArgs),
     /// Search stored startups or challenges by text or by another record.
     Search(catalog::SearchArgs),
+    /// Score every open challenge against every startup, top-k each, to CSV/JSONL/TREC.
+    Batch(batch::BatchArgs),
     /// Inspect or rebuild the HNSW indexes.
     #[command(subcommand)]
     Index(catalog::IndexCommand),
@@ -126,6 +129,7 @@ pub fn main() -> ExitCode {
         Command::Delete(args) => catalog::delete(args),
         Command::Search(args) => catalog::search(args),
         Command::Index(cmd) => catalog::index(cmd),
+        Command::Batch(args) => ok(batch::run(args)),
         Command::Eval(cmd) => ok(eval::run(cmd)),
         Command::Bench(cmd) => ok(bench::run(cmd)),
     };

@@ -281,6 +281,23 @@ impl Store {
         Ok(self.sql(r)? as usize)
     }
 
+    /// Every record of a kind, ordered by id.
+    pub fn records(&self, kind: Kind) -> Result<Vec<StoredRecord>, StoreError> {
+        let mut stmt = self.sql(
+            self.conn
+                .prepare("SELECT id, data, text_hash FROM records WHERE kind = ?1 ORDER BY id"),
+        )?;
+        let rows = stmt.query_map(params![kind.plural()], |r| {
+            Ok(StoredRecord {
+                id: r.get(0)?,
+                data: r.get(1)?,
+                text_hash: r.get(2)?,
+            })
+        });
+        let rows = self.sql(rows)?;
+        rows.map(|r| self.sql(r)).collect()
+    }
+
     /// Every record of a kind with its vector under `embed_key` (None if not embedded yet),
     /// ordered by id so everything built from it is deterministic.
     pub fn records_with_vectors(
