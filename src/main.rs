@@ -1,5 +1,6 @@
 //! The `govmatch` command line: a thin front end over the library.
 
+mod api;
 mod cli;
 
 // The encoder allocates and frees tensors of tens of MiB per layer; glibc's malloc returns

@@ -46,6 +46,8 @@ enum Command {
     Delete(catalog::DeleteArgs),
     /// Search stored startups or challenges by text or by another record.
     Search(catalog::SearchArgs),
+    /// Serve the HTTP API (localhost only for now).
+    Serve(ServeArgs),
     /// Score every open challenge against every startup, top-k each, to CSV/JSONL/TREC.
     Batch(batch::BatchArgs),
     /// Inspect or rebuild the HNSW indexes.
@@ -101,6 +103,28 @@ impl ModelArgs {
     }
 }
 
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0: any free port; the bound address is printed).
+    #[arg(long, env = "GOVMATCH_ADDR", default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    #[command(flatten)]
+    data: catalog::DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let state = Arc::new(crate::api::AppState::open(
+        args.model.embedder()?,
+        &args.data.data_dir,
+    )?);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(crate::api::serve(state, args.addr))
+}
+
 fn init_logging(verbose: u8) {
     let default = match verbose {
         0 => "warn,govmatch=info",
@@ -130,6 +154,7 @@ pub fn main() -> ExitCode {
         Command::Search(args) => catalog::search(args),
         Command::Index(cmd) => catalog::index(cmd),
         Command::Batch(args) => ok(batch::run(args)),
+        Command::Serve(args) => ok(serve(args)),
         Command::Eval(cmd) => ok(eval::run(cmd)),
         Command::Bench(cmd) => ok(bench::run(cmd)),
     };

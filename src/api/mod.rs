@@ -1,0 +1,285 @@
+//! HTTP front end (axum): thin handlers that parse, call the library, and serialise.
+//! CPU work (embedding, search) runs on tokio's blocking pool, never on the async workers.
+
+mod error;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use govmatch::domain::Kind;
+use govmatch::embed::{role_for, Embedder, Role};
+use govmatch::index::{open_synced, Filter, HnswParams, LiveIndex, Scored};
+use govmatch::store::Store;
+use serde::{Deserialize, Serialize};
+
+pub use error::ApiError;
+
+/// Writes per rebuild of an index's graph (see `LiveIndex`).
+const REBUILD_AFTER: usize = 1000;
+
+pub struct AppState {
+    embedder: Embedder,
+    store: Mutex<Store>,
+    startups: Arc<LiveIndex>,
+    challenges: Arc<LiveIndex>,
+}
+
+impl AppState {
+    /// Opens the store and brings both indexes up to date with it.
+    pub fn open(embedder: Embedder, data_dir: &std::path::Path) -> anyhow::Result<Self> {
+        let store = Store::open(data_dir)?;
+        let live = |kind: Kind| -> anyhow::Result<Arc<LiveIndex>> {
+            let key = embedder.key(role_for(kind));
+            let (index, report) = open_synced(
+                &store,
+                kind,
+                &key,
+                embedder.dim(),
+                data_dir,
+                HnswParams::default(),
+            )?;
+            tracing::info!(kind = kind.plural(), records = index.len(), origin = ?report.origin, "index ready");
+            Ok(LiveIndex::new(index, REBUILD_AFTER))
+        };
+        Ok(AppState {
+            startups: live(Kind::Startup)?,
+            challenges: live(Kind::Challenge)?,
+            store: Mutex::new(store),
+            embedder,
+        })
+    }
+
+    fn index(&self, kind: Kind) -> &Arc<LiveIndex> {
+        match kind {
+            Kind::Startup => &self.startups,
+            Kind::Challenge => &self.challenges,
+        }
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/challenges/{id}/matches", get(challenge_matches))
+        .route("/v1/startups/{id}/matches", get(startup_matches))
+        .route("/v1/match", post(free_text_match))
+        .fallback(|| async { ApiError::not_found("route", "no such route") })
+        .with_state(state)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Query parameters of the match routes; lists are comma-separated.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MatchParams {
+    k: Option<usize>,
+    exact: Option<bool>,
+    region: Option<String>,
+    stage: Option<String>,
+    sector: Option<String>,
+    language: Option<String>,
+    status: Option<String>,
+}
+
+const MAX_K: usize = 1000;
+
+fn list(v: &Option<String>) -> Vec<String> {
+    v.iter()
+        .flat_map(|s| s.split(','))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+impl MatchParams {
+    fn k(&self) -> Result<usize, ApiError> {
+        match self.k.unwrap_or(10) {
+            0 => Err(ApiError::invalid("k", "must be at least 1")),
+            k if k > MAX_K => Err(ApiError::invalid("k", format!("must be at most {MAX_K}"))),
+            k => Ok(k),
+        }
+    }
+
+    fn filter(&self) -> Filter {
+        Filter {
+            region: list(&self.region),
+            stage: list(&self.stage),
+            sectors: list(&self.sector),
+            language: list(&self.language),
+            status: list(&self.status),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct MatchItem {
+    id: String,
+    score: f32,
+    /// Startup name or challenge title.
+    title: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MatchResponse {
+    model: String,
+    kind: &'static str,
+    matches: Vec<MatchItem>,
+}
+
+fn respond(state: &AppState, kind: Kind, hits: Vec<Scored>) -> Result<MatchResponse, ApiError> {
+    let store = state
+        .store
+        .lock()
+        .map_err(|_| ApiError::internal("store lock poisoned"))?;
+    let matches = hits
+        .into_iter()
+        .map(|h| {
+            let title = store
+                .get(kind, &h.id)
+                .ok()
+                .flatten()
+                .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.data).ok())
+                .and_then(|v| {
+                    v.get("name")
+                        .or_else(|| v.get("title"))
+                        .and_then(|t| t.as_str())
+                        .map(str::to_string)
+                })
+                .unwrap_or_default();
+            MatchItem {
+                id: h.id,
+                score: h.score,
+                title,
+            }
+        })
+        .collect();
+    Ok(MatchResponse {
+        model: state.embedder.model().info.id.clone(),
+        kind: kind.plural(),
+        matches,
+    })
+}
+
+/// Records of `target` nearest to the stored record `id` of `source`.
+async fn by_record(
+    state: Arc<AppState>,
+    source: Kind,
+    target: Kind,
+    id: String,
+    params: MatchParams,
+) -> Result<Json<MatchResponse>, ApiError> {
+    let k = params.k()?;
+    tokio::task::spawn_blocking(move || {
+        let Some((_, vector)) = state.index(source).snapshot().get(&id) else {
+            return Err(ApiError::not_found(
+                "id",
+                format!("no {} with id `{id}`", source.plural()),
+            ));
+        };
+        let hits = state.index(target).snapshot().search(
+            &vector,
+            k,
+            None,
+            &params.filter(),
+            params.exact.unwrap_or(false),
+        );
+        respond(&state, target, hits).map(Json)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+async fn challenge_matches(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    params: Result<Query<MatchParams>, QueryRejection>,
+) -> Result<Json<MatchResponse>, ApiError> {
+    let Query(params) = params.map_err(ApiError::from_query_rejection)?;
+    by_record(state, Kind::Challenge, Kind::Startup, id, params).await
+}
+
+async fn startup_matches(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    params: Result<Query<MatchParams>, QueryRejection>,
+) -> Result<Json<MatchResponse>, ApiError> {
+    let Query(params) = params.map_err(ApiError::from_query_rejection)?;
+    by_record(state, Kind::Startup, Kind::Challenge, id, params).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreeText {
+    text: String,
+    /// What to search: "startups" (default) or "challenges".
+    kind: Option<Kind>,
+    k: Option<usize>,
+    #[serde(default)]
+    filter: Filter,
+    #[serde(default)]
+    exact: bool,
+}
+
+/// Longest free-text query accepted, in characters.
+const MAX_QUERY_CHARS: usize = 20_000;
+
+async fn free_text_match(
+    State(state): State<Arc<AppState>>,
+    body: Result<Json<FreeText>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<MatchResponse>, ApiError> {
+    let Json(req) = body.map_err(ApiError::from_json_rejection)?;
+    if req.text.trim().is_empty() {
+        return Err(ApiError::invalid("text", "is empty"));
+    }
+    if req.text.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::invalid(
+            "text",
+            format!("is longer than {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let k = MatchParams {
+        k: req.k,
+        ..MatchParams::default()
+    }
+    .k()?;
+    let kind = req.kind.unwrap_or(Kind::Startup);
+    tokio::task::spawn_blocking(move || {
+        let vector = state
+            .embedder
+            .embed_one(&req.text, Role::Query)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let hits = state
+            .index(kind)
+            .snapshot()
+            .search(&vector, k, None, &req.filter, req.exact);
+        respond(&state, kind, hits).map(Json)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+/// Serves until Ctrl-C / SIGTERM; prints the bound address first (port 0 picks a free one).
+pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    if !bound.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing to listen on {bound}: without API keys govmatch serves localhost only"
+        );
+    }
+    println!("listening on http://{bound}");
+    eprintln!("no API keys configured: serving on localhost only");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
