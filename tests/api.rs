@@ -229,3 +229,136 @@ fn routes_answer_with_matches_and_json_errors() {
     assert_eq!(status, 404);
     assert_eq!(v["error"]["code"], "not_found");
 }
+
+#[test]
+fn records_are_created_updated_deleted_and_reads_continue_during_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let server = start(&data);
+    let a = server.addr.clone();
+
+    let record = |one_liner: &str, desc: &str| {
+        serde_json::json!({"id": "api-1", "name": "Pontis", "one_liner": one_liner,
+                           "description": desc, "stage": "seed", "region": "hamburg"})
+        .to_string()
+    };
+    let first = record(
+        "Crawling robots for bridge cable inspection",
+        "Magnetic crawler robots inspect steel bridge cables and detect corrosion.",
+    );
+    let (status, v) = json(&a, "POST", "/v1/startups", Some(first.as_bytes()));
+    assert_eq!(
+        (status, v["status"].as_str()),
+        (201, Some("created")),
+        "{v}"
+    );
+    let (status, v) = json(&a, "POST", "/v1/startups", Some(first.as_bytes()));
+    assert_eq!((status, v["status"].as_str()), (200, Some("unchanged")));
+    let (status, v) = json(&a, "GET", "/v1/startups/api-1", None);
+    assert_eq!((status, v["name"].as_str()), (200, Some("Pontis")));
+    let query = br#"{"text": "robots crawling on bridge cables to find corrosion", "k": 3}"#;
+    let (_, v) = json(&a, "POST", "/v1/match", Some(query));
+    assert_eq!(v["matches"][0]["id"], "api-1", "{v}");
+
+    let updated = record("Sourdough bakery", "We bake sourdough bread for cafes.");
+    let (status, v) = json(&a, "POST", "/v1/startups", Some(updated.as_bytes()));
+    assert_eq!((status, v["status"].as_str()), (200, Some("updated")));
+    let (_, v) = json(&a, "POST", "/v1/match", Some(query));
+    assert_ne!(
+        v["matches"][0]["id"], "api-1",
+        "stale vector after update: {v}"
+    );
+
+    // Invalid records name the field.
+    let (status, v) = json(
+        &a,
+        "POST",
+        "/v1/startups",
+        Some(br#"{"id": "x", "description": "d"}"#),
+    );
+    assert_eq!(status, 422);
+    assert_error(&v, "invalid_record", "name");
+    let (status, v) = json(
+        &a,
+        "POST",
+        "/v1/startups",
+        Some(br#"{"id": "x", "name": "n", "description": "d", "stage": "unicorn"}"#),
+    );
+    assert_eq!(status, 422);
+    assert_error(&v, "invalid_record", "stage");
+    let (status, v) = json(&a, "GET", "/v1/things/x", None);
+    assert_eq!(status, 404);
+    assert_error(&v, "not_found", "kind");
+
+    // Reads keep answering, complete, while writes go on.
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let a = a.clone();
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    let (status, v) = json(&a, "GET", "/v1/challenges/hh-c-005/matches?k=10", None);
+                    assert_eq!(status, 200);
+                    assert_eq!(v["matches"].as_array().unwrap().len(), 10);
+                }
+            })
+        })
+        .collect();
+    for i in 0..15 {
+        let body = serde_json::json!({"id": format!("w-{i}"), "name": format!("Writer {i}"), "description": format!("Port crane telemetry number {i}.")});
+        let (status, _) = json(
+            &a,
+            "POST",
+            "/v1/startups",
+            Some(body.to_string().as_bytes()),
+        );
+        assert_eq!(status, 201);
+    }
+    for r in readers {
+        r.join().unwrap();
+    }
+
+    let (status, _) = request(&a, "DELETE", "/v1/startups/api-1", None);
+    assert_eq!(status, 204);
+    let (status, v) = json(&a, "DELETE", "/v1/startups/api-1", None);
+    assert_eq!(status, 404);
+    assert_error(&v, "not_found", "id");
+    let (status, _) = json(&a, "GET", "/v1/startups/api-1", None);
+    assert_eq!(status, 404);
+    let (_, v) = json(
+        &a,
+        "POST",
+        "/v1/match",
+        Some(br#"{"text": "sourdough bread for cafes", "k": 50}"#),
+    );
+    assert!(
+        v["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["id"] != "api-1"),
+        "deleted record returned"
+    );
+
+    // A restart serves what was written through the API.
+    drop(server);
+    let mut child = govmatch(&["serve", "--addr", "127.0.0.1:0", "--data-dir", &data])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let server = Server {
+        child,
+        addr: line
+            .trim()
+            .trim_start_matches("listening on http://")
+            .to_string(),
+    };
+    let (status, v) = json(&server.addr, "GET", "/v1/ready", None);
+    assert_eq!(status, 200);
+    assert_eq!(v["startups"], 300 + 15);
+    let (status, _) = json(&server.addr, "GET", "/v1/startups/w-7", None);
+    assert_eq!(status, 200);
+}

@@ -22,6 +22,16 @@ impl ApiError {
         }
     }
 
+    /// A record that fails validation; `field` is None when the problem is the whole body.
+    pub fn invalid_record(field: Option<String>, message: String) -> Self {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_record",
+            message,
+            field,
+        }
+    }
+
     pub fn not_found(field: &str, message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::NOT_FOUND,

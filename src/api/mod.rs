@@ -12,8 +12,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use govmatch::domain::Kind;
 use govmatch::embed::{role_for, Embedder, Role};
-use govmatch::index::{open_synced, Filter, HnswParams, LiveIndex, Scored};
-use govmatch::store::Store;
+use govmatch::index::{open_synced, Entry, Facets, Filter, HnswParams, LiveIndex, Scored};
+use govmatch::ingest::{text_hash, Record};
+use govmatch::store::{Store, StoredRecord};
 use serde::{Deserialize, Serialize};
 
 pub use error::ApiError;
@@ -66,13 +67,134 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/health", get(health))
         .route("/v1/challenges/{id}/matches", get(challenge_matches))
         .route("/v1/startups/{id}/matches", get(startup_matches))
+        .route("/v1/ready", get(ready))
         .route("/v1/match", post(free_text_match))
+        .route("/v1/{kind}", post(upsert))
+        .route("/v1/{kind}/{id}", get(get_record).delete(delete_record))
         .fallback(|| async { ApiError::not_found("route", "no such route") })
         .with_state(state)
 }
 
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Ready once the model and both indexes are loaded, which `AppState::open` does before the
+/// server listens; reports what is loaded.
+async fn ready(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "ready": true,
+        "model": state.embedder.model().info.id,
+        "startups": state.startups.snapshot().len(),
+        "challenges": state.challenges.snapshot().len(),
+    }))
+}
+
+fn kind_of(segment: &str) -> Result<Kind, ApiError> {
+    match segment {
+        "startups" => Ok(Kind::Startup),
+        "challenges" => Ok(Kind::Challenge),
+        _ => Err(ApiError::not_found(
+            "kind",
+            format!("no collection `{segment}` (startups, challenges)"),
+        )),
+    }
+}
+
+fn lock(state: &AppState) -> Result<std::sync::MutexGuard<'_, Store>, ApiError> {
+    state
+        .store
+        .lock()
+        .map_err(|_| ApiError::internal("store lock poisoned"))
+}
+
+async fn get_record(
+    State(state): State<Arc<AppState>>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let kind = kind_of(&kind)?;
+    let record = lock(&state)?
+        .get(kind, &id)
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(|| ApiError::not_found("id", format!("no {} with id `{id}`", kind.plural())))?;
+    let value =
+        serde_json::from_str(&record.data).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(value))
+}
+
+/// Creates or replaces one record: validated, embedded (unless its text is unchanged),
+/// stored in one transaction, then visible to searches.
+async fn upsert(
+    State(state): State<Arc<AppState>>,
+    Path(kind): Path<String>,
+    body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+    let kind = kind_of(&kind)?;
+    let Json(value) = body.map_err(ApiError::from_json_rejection)?;
+    let record = Record::from_value(kind, value)
+        .map_err(|(field, message)| ApiError::invalid_record(field, message))?;
+    tokio::task::spawn_blocking(move || {
+        let key = state.embedder.key(role_for(kind));
+        let hash = text_hash(&record.embed_text());
+        // Embed outside the store lock when the text is new, so readers of the store never
+        // wait for the model.
+        let known = lock(&state)?
+            .vector_by_hash(&key, &hash)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let vector = match known {
+            Some(v) => v,
+            None => state
+                .embedder
+                .embed_one(&record.embed_text(), role_for(kind))
+                .map_err(|e| ApiError::internal(e.to_string()))?,
+        };
+        let stored = StoredRecord {
+            id: record.id().to_string(),
+            data: record.to_json(),
+            text_hash: hash.clone(),
+        };
+        let counts = lock(&state)?
+            .upsert(kind, &[stored], &key, &[(hash.clone(), vector.clone())])
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let entry = Entry {
+            id: record.id().to_string(),
+            text_hash: hash,
+            facets: Facets::of(&record),
+            alive: true,
+        };
+        state.index(kind).upsert(entry, vector);
+        let (status, word) = if counts.inserted > 0 {
+            (axum::http::StatusCode::CREATED, "created")
+        } else if counts.updated > 0 {
+            (axum::http::StatusCode::OK, "updated")
+        } else {
+            (axum::http::StatusCode::OK, "unchanged")
+        };
+        Ok((
+            status,
+            Json(serde_json::json!({"id": record.id(), "status": word})),
+        ))
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+async fn delete_record(
+    State(state): State<Arc<AppState>>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let kind = kind_of(&kind)?;
+    let deleted = lock(&state)?
+        .delete(kind, std::slice::from_ref(&id))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    if deleted.is_empty() {
+        return Err(ApiError::not_found(
+            "id",
+            format!("no {} with id `{id}`", kind.plural()),
+        ));
+    }
+    state.index(kind).remove(&id);
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// Query parameters of the match routes; lists are comma-separated.
