@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Load test of the HTTP API on localhost (bounded: DURATION seconds per route, CONCURRENCY
+# connections). Needs wrk (apt-get install wrk) and an ingested data dir (default: the Hamburg
+# sample, ingested here into a temporary dir with the default model).
+#   scripts/load.sh [DATA_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+CONCURRENCY=${CONCURRENCY:-16}
+G=target/release/govmatch
+DATA=${1:-}
+if [ -z "$DATA" ]; then
+  DATA=$(mktemp -d)
+  $G ingest startups data/hamburg/startups.jsonl --data-dir "$DATA" >/dev/null
+  $G ingest challenges data/hamburg/challenges.jsonl --data-dir "$DATA" >/dev/null
+fi
+$G serve --addr 127.0.0.1:0 --data-dir "$DATA" > "$DATA/serve.out" 2>/dev/null &
+PID=$!
+trap 'kill $PID 2>/dev/null' EXIT
+for _ in $(seq 100); do grep -q listening "$DATA/serve.out" 2>/dev/null && break; sleep 0.2; done
+ADDR=$(sed -n 's/^listening on //p' "$DATA/serve.out")
+LUA=$(mktemp --suffix .lua)
+cat > "$LUA" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local texts = {"Drohnen für die Brückenprüfung", "digital appointment booking for citizens",
+  "Sensoren für Starkregen und Überflutung", "AI assistant for administrative letters",
+  "Ladezonen für den Lieferverkehr", "port logistics truck slot booking"}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(nil, nil, nil, '{"text": "' .. texts[(i % #texts) + 1] .. ' ' .. i .. '", "k": 10}')
+end
+LUA
+echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; ${CONCURRENCY} connections, ${DURATION}s per route"
+echo "| route | requests/s | p50 ms | p99 ms | non-2xx |"
+echo "|---|---:|---:|---:|---:|"
+run() {
+  local name=$1; shift
+  local out; out=$(wrk -t2 -c"$CONCURRENCY" -d"${DURATION}s" --latency "$@")
+  local rps p50 p99 bad
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  bad=$(awk '/Non-2xx/ {print $5}' <<<"$out"); bad=${bad:-0}
+  echo "| $name | $rps | $p50 | $p99 | $bad |"
+}
+run "GET /v1/challenges/{id}/matches?k=10" "$ADDR/v1/challenges/hh-c-002/matches?k=10"
+run "POST /v1/match (free text)" -s "$LUA" "$ADDR/v1/match"
