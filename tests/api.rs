@@ -19,27 +19,11 @@ impl Drop for Server {
 }
 
 fn govmatch(args: &[&str]) -> Command {
-    let mut c = Command::new(common::bin());
-    c.args(args)
-        .args(["--model", "all-MiniLM-L6-v2"])
-        .env("GOVMATCH_MODELS_DIR", common::models_dir())
-        .env("RUST_LOG", "warn")
-        .current_dir(common::root());
-    c
+    common::govmatch(args, "all-MiniLM-L6-v2")
 }
 
-fn start(data: &str) -> Server {
-    for kind in ["startups", "challenges"] {
-        let file = format!("data/hamburg/{kind}.jsonl");
-        let out = govmatch(&["ingest", kind, &file, "--data-dir", data])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+/// Starts `govmatch serve` on a free port over `data` and waits for its address.
+fn serve(data: &str) -> Server {
     let mut child = govmatch(&["serve", "--addr", "127.0.0.1:0", "--data-dir", data])
         .stdout(Stdio::piped())
         .spawn()
@@ -54,6 +38,21 @@ fn start(data: &str) -> Server {
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
     Server { child, addr }
+}
+
+fn start(data: &str) -> Server {
+    for kind in ["startups", "challenges"] {
+        let file = format!("data/hamburg/{kind}.jsonl");
+        let out = govmatch(&["ingest", kind, &file, "--data-dir", data])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    serve(data)
 }
 
 /// One HTTP/1.1 request; returns status and body.
@@ -341,21 +340,7 @@ fn records_are_created_updated_deleted_and_reads_continue_during_writes() {
 
     // A restart serves what was written through the API.
     drop(server);
-    let mut child = govmatch(&["serve", "--addr", "127.0.0.1:0", "--data-dir", &data])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let server = Server {
-        child,
-        addr: line
-            .trim()
-            .trim_start_matches("listening on http://")
-            .to_string(),
-    };
+    let server = serve(&data);
     let (status, v) = json(&server.addr, "GET", "/v1/ready", None);
     assert_eq!(status, 200);
     assert_eq!(v["startups"], 300 + 15);

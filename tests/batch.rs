@@ -2,17 +2,8 @@
 
 mod common;
 
-use std::process::Command;
-
 fn govmatch(args: &[&str]) -> std::process::Output {
-    let out = Command::new(common::bin())
-        .args(args)
-        .args(["--model", "all-MiniLM-L6-v2"])
-        .env("GOVMATCH_MODELS_DIR", common::models_dir())
-        .env("RUST_LOG", "warn")
-        .current_dir(common::root())
-        .output()
-        .unwrap();
+    let out = common::govmatch(args, "all-MiniLM-L6-v2").output().unwrap();
     assert!(
         out.status.success(),
         "{}",

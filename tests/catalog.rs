@@ -65,12 +65,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
 }
 
 fn govmatch(args: &[&str]) -> Command {
-    let mut c = Command::new(common::bin());
-    c.args(args)
-        .args(["--model", MODEL])
-        .env("GOVMATCH_MODELS_DIR", common::models_dir())
-        .env("RUST_LOG", "warn");
-    c
+    common::govmatch(args, MODEL)
 }
 
 #[test]

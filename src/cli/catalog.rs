@@ -149,21 +149,30 @@ fn describe(kind: Kind, index: &HnswIndex, report: &SyncReport) -> String {
     )
 }
 
-fn sync(
+fn open_index(
     store: &Store,
     embedder: &Embedder,
     kind: Kind,
     data: &DataArgs,
-) -> anyhow::Result<HnswIndex> {
+) -> anyhow::Result<(HnswIndex, SyncReport)> {
     let key = embedder.key(role_for(kind));
-    let (index, report) = open_synced(
+    Ok(open_synced(
         store,
         kind,
         &key,
         embedder.dim(),
         &data.data_dir,
         HnswParams::default(),
-    )?;
+    )?)
+}
+
+fn sync(
+    store: &Store,
+    embedder: &Embedder,
+    kind: Kind,
+    data: &DataArgs,
+) -> anyhow::Result<HnswIndex> {
+    let (index, report) = open_index(store, embedder, kind, data)?;
     tracing::info!("{}", describe(kind, &index, &report));
     Ok(index)
 }
@@ -322,14 +331,7 @@ pub fn index(cmd: IndexCommand) -> anyhow::Result<ExitCode> {
             }
         }
         let start = Instant::now();
-        let (index, report) = open_synced(
-            &store,
-            kind,
-            &key,
-            embedder.dim(),
-            &data.data_dir,
-            HnswParams::default(),
-        )?;
+        let (index, report) = open_index(&store, &embedder, kind, &data)?;
         println!(
             "{} in {:.2}s",
             describe(kind, &index, &report),

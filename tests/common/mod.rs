@@ -56,3 +56,15 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_govmatch"))
 }
+
+/// The govmatch binary with `model`, the test models directory, quiet logs, run from the
+/// crate root.
+pub fn govmatch(args: &[&str], model: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(bin());
+    c.args(args)
+        .args(["--model", model])
+        .env("GOVMATCH_MODELS_DIR", models_dir())
+        .env("RUST_LOG", "warn")
+        .current_dir(root());
+    c
+}
