@@ -57,6 +57,17 @@ fn start(data: &str) -> Server {
 
 /// One HTTP/1.1 request; returns status and body.
 fn request(addr: &str, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Vec<u8>) {
+    let (status, _, body) = request_with_head(addr, method, path, body);
+    (status, body)
+}
+
+/// Like [`request`], with the response head (status line and headers) as text.
+fn request_with_head(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
     let mut req =
         format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
@@ -84,7 +95,7 @@ fn request(addr: &str, method: &str, path: &str, body: Option<&[u8]>) -> (u16, V
     if head.to_lowercase().contains("transfer-encoding: chunked") {
         body = dechunk(&body);
     }
-    (status, body)
+    (status, head, body)
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
@@ -227,6 +238,18 @@ fn routes_answer_with_matches_and_json_errors() {
     let (status, v) = json(a, "GET", "/v2/nothing", None);
     assert_eq!(status, 404);
     assert_eq!(v["error"]["code"], "not_found");
+
+    // Oversized bodies are refused with a JSON 413.
+    let big = format!("{{\"text\": \"{}\"}}", "a".repeat(3 << 20));
+    let (status, v) = json(a, "POST", "/v1/match", Some(big.as_bytes()));
+    assert_eq!(status, 413, "{v}");
+    assert_eq!(v["error"]["code"], "too_large");
+
+    // Every response carries a request id (the caller's if given) and the time spent.
+    let (_, head, _) = request_with_head(a, "GET", "/v1/challenges/hh-c-002/matches?k=3", None);
+    let head = head.to_lowercase();
+    assert!(head.contains("x-request-id: "), "{head}");
+    assert!(head.contains("x-inference-time: "), "{head}");
 }
 
 #[test]

@@ -72,7 +72,47 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/{kind}", post(upsert))
         .route("/v1/{kind}/{id}", get(get_record).delete(delete_record))
         .fallback(|| async { ApiError::not_found("route", "no such route") })
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// Gives every request an id (the caller's `x-request-id`, or a new one), logs it with the
+/// route, status and time, and returns it with the time spent as `x-inference-time` (ms).
+async fn request_id(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            format!(
+                "{:x}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            )
+        });
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        req.headers_mut().insert("x-request-id", v);
+    }
+    let start = std::time::Instant::now();
+    let mut res = next.run(req).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(request_id = %id, %method, %path, status = res.status().as_u16(), ms, "request");
+    let headers = res.headers_mut();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        headers.insert("x-request-id", v);
+    }
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("{ms:.2}")) {
+        headers.insert("x-inference-time", v);
+    }
+    res
 }
 
 async fn health() -> Json<serde_json::Value> {
