@@ -193,7 +193,10 @@ async fn upsert(
             data: record.to_json(),
             text_hash: hash.clone(),
         };
-        let counts = lock(&state)?
+        // Store and index change under one lock, so concurrent writes to one id land in the
+        // same order in both.
+        let mut store = lock(&state)?;
+        let counts = store
             .upsert(kind, &[stored], &key, &[(hash.clone(), vector.clone())])
             .map_err(|e| ApiError::internal(e.to_string()))?;
         let entry = Entry {
@@ -203,6 +206,7 @@ async fn upsert(
             alive: true,
         };
         state.index(kind).upsert(entry, vector);
+        drop(store);
         let (status, word) = if counts.inserted > 0 {
             (axum::http::StatusCode::CREATED, "created")
         } else if counts.updated > 0 {
@@ -224,7 +228,8 @@ async fn delete_record(
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let kind = kind_of(&kind)?;
-    let deleted = lock(&state)?
+    let mut store = lock(&state)?;
+    let deleted = store
         .delete(kind, std::slice::from_ref(&id))
         .map_err(|e| ApiError::internal(e.to_string()))?;
     if deleted.is_empty() {
@@ -233,7 +238,9 @@ async fn delete_record(
             format!("no {} with id `{id}`", kind.plural()),
         ));
     }
+    // Under the store lock, like upserts, so store and index see writes in one order.
     state.index(kind).remove(&id);
+    drop(store);
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
