@@ -175,7 +175,8 @@ async fn upsert(
         .map_err(|(field, message)| ApiError::invalid_record(field, message))?;
     tokio::task::spawn_blocking(move || {
         let key = state.embedder.key(role_for(kind));
-        let hash = text_hash(&record.embed_text());
+        let text = record.embed_text();
+        let hash = text_hash(&text);
         // Embed outside the store lock when the text is new, so readers of the store never
         // wait for the model.
         let known = lock(&state)?
@@ -185,7 +186,7 @@ async fn upsert(
             Some(v) => v,
             None => state
                 .embedder
-                .embed_one(&record.embed_text(), role_for(kind))
+                .embed_one(&text, role_for(kind))
                 .map_err(|e| ApiError::internal(e.to_string()))?,
         };
         let stored = StoredRecord {
