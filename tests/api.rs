@@ -43,14 +43,7 @@ fn serve(data: &str) -> Server {
 fn start(data: &str) -> Server {
     for kind in ["startups", "challenges"] {
         let file = format!("data/hamburg/{kind}.jsonl");
-        let out = govmatch(&["ingest", kind, &file, "--data-dir", data])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::run_ok(&mut govmatch(&["ingest", kind, &file, "--data-dir", data]));
     }
     serve(data)
 }

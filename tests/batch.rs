@@ -3,13 +3,7 @@
 mod common;
 
 fn govmatch(args: &[&str]) -> std::process::Output {
-    let out = common::govmatch(args, "all-MiniLM-L6-v2").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    common::run_ok(&mut common::govmatch(args, "all-MiniLM-L6-v2"))
 }
 
 #[test]

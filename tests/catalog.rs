@@ -281,20 +281,13 @@ fn kill_during_a_large_ingest_keeps_everything_committed_before() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let sample = common::root().join("data/hamburg/startups.jsonl");
-    let out = govmatch(&[
+    common::run_ok(&mut govmatch(&[
         "ingest",
         "startups",
         sample.to_str().unwrap(),
         "--data-dir",
         data.to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ]));
     // A large file of distinct startups, killed part-way.
     let big: String = (0..4000)
         .map(|i| {

@@ -68,3 +68,14 @@ pub fn govmatch(args: &[&str], model: &str) -> std::process::Command {
         .current_dir(root());
     c
 }
+
+/// Runs a command and fails the test, with its stderr, unless it succeeds.
+pub fn run_ok(cmd: &mut std::process::Command) -> std::process::Output {
+    let out = cmd.output().expect("command runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
