@@ -354,3 +354,61 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(
         })
         .collect()
 }
+
+/// One suggestion: a record of the searched kind, where it ranks, and why it is there. What
+/// every front end returns (API JSON, batch JSONL, explanations on the command line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Match {
+    pub id: String,
+    /// Startup name or challenge title.
+    pub title: String,
+    /// 1-based position in the list.
+    pub rank: usize,
+    /// What the list is ordered by: cosine similarity (dense), BM25 (lexical) or the reciprocal
+    /// rank fusion score (hybrid).
+    pub score: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// Why a record was suggested, in parts a machine can use and a summary a person can read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// One or two plain sentences for a non-technical reader.
+    pub summary: String,
+    pub scores: ScoreParts,
+    /// Facets both sides share (sectors/tags, region, language).
+    pub facets: Vec<FacetMatch>,
+    /// The sentences of the suggested record closest in meaning to the query, best first.
+    pub sentences: Vec<Evidence>,
+    /// Words both texts use, rarest in the catalogue first.
+    pub terms: Vec<String>,
+}
+
+/// The signals behind a score; absent parts did not contribute.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoreParts {
+    /// Cosine similarity of the two texts' vectors.
+    pub dense: Option<f32>,
+    /// Rank in the dense list (1-based), when the record was in it.
+    pub dense_rank: Option<usize>,
+    /// BM25 score, when the record was in the lexical list.
+    pub lexical: Option<f32>,
+    pub lexical_rank: Option<usize>,
+    /// Reciprocal rank fusion score (hybrid mode).
+    pub fused: Option<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FacetMatch {
+    /// "sectors", "region" or "language".
+    pub facet: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub text: String,
+    /// Cosine similarity of this sentence to the query.
+    pub similarity: f32,
+}

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way through the pipeline stages, one module each:
 //! [`model`] (load + encode) → [`embed`] (batching, long texts, prefixes) →
-//! [`index`] (nearest-neighbour search) → [`eval`] (ranking quality).
+//! [`index`] (nearest-neighbour search) → [`rank`] (lists with reasons) → [`eval`]
+//! (ranking quality).
 //! Front ends (the `govmatch` binary) call the library; the library never knows them.
 
 pub mod domain;
@@ -11,4 +12,5 @@ pub mod eval;
 pub mod index;
 pub mod ingest;
 pub mod model;
+pub mod rank;
 pub mod store;

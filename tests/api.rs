@@ -22,12 +22,16 @@ fn govmatch(args: &[&str]) -> Command {
     common::govmatch(args, "all-MiniLM-L6-v2")
 }
 
-/// Starts `govmatch serve` on a free port over `data` and waits for its address.
+/// Starts `govmatch serve` on a free port over `data` and waits until it is ready. Until
+/// then, data routes must answer 503 `not_ready` with Retry-After.
 fn serve(data: &str) -> Server {
-    let mut child = govmatch(&["serve", "--addr", "127.0.0.1:0", "--data-dir", data])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    serve_with(data, &[])
+}
+
+fn serve_with(data: &str, extra: &[&str]) -> Server {
+    let mut args = vec!["serve", "--addr", "127.0.0.1:0", "--data-dir", data];
+    args.extend_from_slice(extra);
+    let mut child = govmatch(&args).stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
@@ -37,7 +41,19 @@ fn serve(data: &str) -> Server {
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    Server { child, addr }
+    let server = Server { child, addr };
+    for _ in 0..600 {
+        let (status, head, body) = send(&server.addr, "GET", "/v1/ready", &[], None);
+        if status == 200 {
+            return server;
+        }
+        assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+        assert!(head.to_lowercase().contains("retry-after: 1"), "{head}");
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"]["code"], "not_ready");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("server not ready after 60 s");
 }
 
 fn start(data: &str) -> Server {
@@ -61,17 +77,30 @@ fn request_with_head(
     path: &str,
     body: Option<&[u8]>,
 ) -> (u16, String, Vec<u8>) {
+    let headers: &[(&str, &str)] = if body.is_some() {
+        &[("Content-Type", "application/json")]
+    } else {
+        &[]
+    };
+    send(addr, method, path, headers, body)
+}
+
+/// One HTTP/1.1 request with the given headers; returns status, head and body.
+fn send(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
     let mut req =
         format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
+    for (name, value) in headers {
+        req.extend(format!("{name}: {value}\r\n").bytes());
+    }
     if let Some(b) = body {
-        req.extend(
-            format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                b.len()
-            )
-            .bytes(),
-        );
+        req.extend(format!("Content-Length: {}\r\n", b.len()).bytes());
     }
     req.extend(b"\r\n");
     req.extend(body.unwrap_or_default());
@@ -362,4 +391,361 @@ fn records_are_created_updated_deleted_and_reads_continue_during_writes() {
     assert_eq!(v["startups"], 300 + 15);
     let (status, _) = json(&server.addr, "GET", "/v1/startups/w-7", None);
     assert_eq!(status, 200);
+}
+
+fn send_json(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> (u16, serde_json::Value) {
+    let (status, _, body) = send(addr, method, path, headers, body);
+    let v = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {}", String::from_utf8_lossy(&body)));
+    (status, v)
+}
+
+fn ids(v: &serde_json::Value) -> Vec<String> {
+    v["matches"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no matches: {v}"))
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn modes_explanations_feedback_audit_and_bulk_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let server = start(&data);
+    let a = server.addr.clone();
+    let path = "/v1/challenges/hh-c-002/matches?k=10";
+
+    // Three modes, three lists; each match explains itself.
+    let mut lists = Vec::new();
+    for mode in ["dense", "lexical", "hybrid"] {
+        let (status, v) = json(&a, "GET", &format!("{path}&mode={mode}"), None);
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["mode"], mode);
+        assert_eq!(ids(&v).len(), 10);
+        for m in v["matches"].as_array().unwrap() {
+            let e = &m["explanation"];
+            assert!(e["summary"].as_str().is_some_and(|s| s.len() > 20), "{m}");
+            let sentences = e["sentences"].as_array().unwrap();
+            assert!((1..=3).contains(&sentences.len()), "{m}");
+            let parts = &e["scores"];
+            match mode {
+                "dense" => assert!(parts["dense"].is_number() && parts["fused"].is_null()),
+                "lexical" => assert!(parts["lexical"].is_number()),
+                _ => assert!(parts["fused"].is_number() && m["score"] == parts["fused"]),
+            }
+        }
+        lists.push(ids(&v));
+    }
+    assert_ne!(lists[0], lists[1], "lexical and dense rank alike");
+    // Hybrid draws on both lists.
+    assert!(lists[2].iter().any(|id| lists[0].contains(id)));
+    assert!(lists[2].iter().any(|id| lists[1].contains(id)));
+    // Terms shared by the challenge and the profile appear in the profile.
+    let (_, v) = json(&a, "GET", &format!("{path}&mode=lexical"), None);
+    let first = &v["matches"][0];
+    let (_, profile) = json(
+        &a,
+        "GET",
+        &format!("/v1/startups/{}", first["id"].as_str().unwrap()),
+        None,
+    );
+    let profile_text = profile.to_string().to_lowercase();
+    let terms = first["explanation"]["terms"].as_array().unwrap();
+    assert!(!terms.is_empty(), "{first}");
+    assert!(terms
+        .iter()
+        .all(|t| profile_text.contains(&t.as_str().unwrap().to_lowercase())));
+
+    // Diversity reorders, explain=false drops explanations, min_score cuts.
+    let (_, plain) = json(&a, "GET", &format!("{path}&explain=false"), None);
+    assert!(plain["matches"][0].get("explanation").is_none());
+    let (_, diverse) = json(
+        &a,
+        "GET",
+        &format!("{path}&diversity=0.9&explain=false"),
+        None,
+    );
+    assert_eq!(ids(&diverse).len(), 10);
+    assert_eq!(
+        ids(&diverse)[0],
+        ids(&plain)[0],
+        "the best match stays first"
+    );
+    assert_ne!(ids(&diverse), ids(&plain));
+    let (_, v) = json(&a, "GET", &format!("{path}&min_score=0.99"), None);
+    assert!(ids(&v).len() < 10);
+    // More like these: steering towards a liked startup brings its neighbours; it is left out.
+    let liked = ids(&plain)[5].clone();
+    let (status, v) = json(
+        &a,
+        "GET",
+        &format!("{path}&like={liked}&explain=false"),
+        None,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert!(!ids(&v).contains(&liked));
+    assert_ne!(ids(&v), ids(&plain));
+    let (status, v) = json(&a, "GET", &format!("{path}&like=hh-s-nope"), None);
+    assert_eq!(status, 422);
+    assert_error(&v, "invalid", "like");
+    let (status, v) = json(&a, "GET", &format!("{path}&diversity=2"), None);
+    assert_eq!(status, 422);
+    assert_error(&v, "invalid", "diversity");
+    let (status, v) = json(&a, "GET", &format!("{path}&mode=fuzzy"), None);
+    assert_eq!(status, 400);
+    assert_error(&v, "bad_parameter", "mode");
+    // open=true: only open challenges whose deadline has not passed.
+    let (status, v) = json(
+        &a,
+        "GET",
+        "/v1/startups/hh-s-001/matches?k=40&open=true&explain=false",
+        None,
+    );
+    assert_eq!(status, 200);
+    for id in ids(&v) {
+        let (_, c) = json(&a, "GET", &format!("/v1/challenges/{id}"), None);
+        assert_eq!(c["status"], "open", "{c}");
+    }
+
+    // Feedback refers to a served list and one of its items.
+    let (_, head, body) = send(
+        &a,
+        "GET",
+        &format!("{path}&explain=false"),
+        &[("x-request-id", "judged-1")],
+        None,
+    );
+    assert!(head.contains("judged-1"));
+    let served: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(served["request_id"], "judged-1");
+    let item = ids(&served)[0].clone();
+    let fb = |body: serde_json::Value| {
+        json(
+            &a,
+            "POST",
+            "/v1/feedback",
+            Some(body.to_string().as_bytes()),
+        )
+    };
+    let (status, v) = fb(
+        serde_json::json!({"request_id": "judged-1", "item": item, "label": 2, "comment": "exactly this"}),
+    );
+    assert_eq!(status, 201, "{v}");
+    let (status, v) =
+        fb(serde_json::json!({"request_id": "never-served", "item": item, "label": 1}));
+    assert_eq!(status, 404);
+    assert_error(&v, "not_found", "request_id");
+    let (status, v) =
+        fb(serde_json::json!({"request_id": "judged-1", "item": "hh-s-nope", "label": 1}));
+    assert_eq!(status, 422);
+    assert_error(&v, "invalid", "item");
+    let (status, v) = fb(serde_json::json!({"request_id": "judged-1", "item": item, "label": 3}));
+    assert_eq!(status, 422);
+    assert_error(&v, "invalid", "label");
+
+    // Bulk NDJSON: good lines stored, bad ones reported by line and field.
+    let ndjson = b"{\"id\":\"bulk-1\",\"name\":\"Kranfunk\",\"one_liner\":\"Telemetry for port cranes\"}\n\n{\"id\":\"bulk-2\"}\n{oops\n{\"id\":\"bulk-1\",\"name\":\"Again\",\"one_liner\":\"x\"}\n{\"id\":\"bulk-3\",\"name\":\"Ufer\",\"one_liner\":\"Flood sensors\"}\n";
+    let nd = [("Content-Type", "application/x-ndjson")];
+    let (status, v) = send_json(&a, "POST", "/v1/startups", &nd, Some(ndjson));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["stored"].as_u64(), v["rejected"].as_u64()),
+        (Some(2), Some(3)),
+        "{v}"
+    );
+    let lines: Vec<(u64, serde_json::Value)> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["field"].clone()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (3, "name".into()),
+            (4, serde_json::Value::Null),
+            (5, "id".into())
+        ]
+    );
+    let (status, _) = json(&a, "GET", "/v1/startups/bulk-3", None);
+    assert_eq!(status, 200);
+    let (status, v) = send_json(
+        &a,
+        "POST",
+        "/v1/startups",
+        &nd,
+        Some(b"{\"id\":\"x\"}\n\xff\xfe\n"),
+    );
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["stored"], 0);
+    let (status, v) = send_json(
+        &a,
+        "POST",
+        "/v1/startups",
+        &[("Content-Type", "text/plain")],
+        Some(b"hi"),
+    );
+    assert_eq!(status, 415);
+    assert_eq!(v["error"]["code"], "content_type");
+
+    // Prometheus metrics by route template.
+    let (status, _, body) = send(&a, "GET", "/metrics", &[], None);
+    assert_eq!(status, 200);
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains(r#"govmatch_http_requests_total{method="GET",route="/v1/challenges/{id}/matches",status="200"}"#), "{text}");
+    assert!(
+        text.contains("govmatch_index_records{kind=\"startups\"} 302"),
+        "{text}"
+    );
+
+    // SIGTERM: graceful stop, then the audit trail and the judgements are on disk.
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let mut server = server;
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let plain = |args: &[&str]| Command::new(common::bin()).args(args).output().unwrap();
+    let out = plain(&["audit", "export", "--data-dir", &data]);
+    assert!(out.status.success());
+    let audit: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let judged = audit
+        .iter()
+        .find(|e| e["request_id"] == "judged-1")
+        .unwrap();
+    assert_eq!(judged["model"], "all-MiniLM-L6-v2");
+    assert_eq!(judged["query"]["id"], "hh-c-002");
+    assert_eq!(judged["params"]["k"], 10);
+    assert_eq!(judged["results"][0]["id"], item.as_str());
+    assert!(judged["index_version"]
+        .as_str()
+        .unwrap()
+        .starts_with("startups@"));
+    let out = plain(&["feedback", "export", "--qrels", "--data-dir", &data]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("hh-c-002 0 {item} 2\n")
+    );
+}
+
+#[test]
+fn api_keys_scope_reads_and_writes_and_a_full_queue_answers_429() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    for kind in ["startups", "challenges"] {
+        let file = format!("data/hamburg/{kind}.jsonl");
+        common::run_ok(&mut govmatch(&["ingest", kind, &file, "--data-dir", &data]));
+    }
+    // Without keys, only localhost.
+    let out = govmatch(&["serve", "--addr", "0.0.0.0:0", "--data-dir", &data])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("without API keys"));
+
+    let (read, write) = ("read-key-0123456789", "write-key-0123456789");
+    let server = serve_with(
+        &data,
+        &[
+            "--api-key",
+            &format!("read:{read}"),
+            "--api-key",
+            &format!("write:{write}"),
+            "--queue-capacity",
+            "1",
+        ],
+    );
+    let a = server.addr.as_str();
+    let bearer = |k: &str| format!("Bearer {k}");
+    let (rb, wb) = (bearer(read), bearer(write));
+    let path = "/v1/challenges/hh-c-002/matches?k=3&explain=false";
+    assert_eq!(send(a, "GET", "/v1/health", &[], None).0, 200);
+    let (status, v) = send_json(a, "GET", path, &[], None);
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    let (status, _) = send_json(
+        a,
+        "GET",
+        path,
+        &[("Authorization", "Bearer wrong-key-0123456789")],
+        None,
+    );
+    assert_eq!(status, 401);
+    assert_eq!(send(a, "GET", path, &[("Authorization", &rb)], None).0, 200);
+    assert_eq!(send(a, "GET", path, &[("x-api-key", read)], None).0, 200);
+    let record = br#"{"id": "k-1", "name": "Keyed", "one_liner": "Written with a key"}"#;
+    let json_read = [
+        ("Authorization", rb.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let json_write = [
+        ("Authorization", wb.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let (status, v) = send_json(a, "POST", "/v1/startups", &json_read, Some(record));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    assert_eq!(
+        send(a, "POST", "/v1/startups", &json_write, Some(record)).0,
+        201
+    );
+    assert_eq!(
+        send(
+            a,
+            "DELETE",
+            "/v1/startups/k-1",
+            &[("Authorization", &rb)],
+            None
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        send(
+            a,
+            "DELETE",
+            "/v1/startups/k-1",
+            &[("Authorization", &wb)],
+            None
+        )
+        .0,
+        204
+    );
+
+    // A queue of one: a burst of long free-text queries gets some 429s, never an error.
+    let text =
+        "Wir suchen eine Lösung für die Erfassung von Verkehrsströmen an Kreuzungen. ".repeat(25);
+    let body = serde_json::json!({"text": text, "k": 3, "explain": false}).to_string();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| s.spawn(|| send(a, "POST", "/v1/match", &json_read, Some(body.as_bytes())).0))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 429),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(statuses.contains(&200), "{statuses:?}");
 }

@@ -41,6 +41,58 @@ impl ApiError {
         }
     }
 
+    fn plain(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::plain(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+    }
+
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Self::plain(StatusCode::BAD_REQUEST, "malformed", message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::plain(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::plain(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// The embedding queue is full: the client should retry shortly.
+    pub fn busy(message: impl Into<String>) -> Self {
+        Self::plain(StatusCode::TOO_MANY_REQUESTS, "busy", message)
+    }
+
+    /// The model or indexes are still loading.
+    pub fn not_ready() -> Self {
+        Self::plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "the model and indexes are still loading; retry shortly",
+        )
+    }
+
+    pub fn bad_request(field: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            message: message.into(),
+            field: Some(field.to_string()),
+        }
+    }
+
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, "content_type", message)
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
@@ -78,7 +130,15 @@ impl ApiError {
     /// Unknown or mistyped query parameters.
     pub fn from_query_rejection(r: axum::extract::rejection::QueryRejection) -> Self {
         let message = r.body_text();
-        let field = message.split('`').nth(1).map(str::to_string);
+        // "…query string: mode: unknown variant `x`…" names the field before a colon;
+        // "…unknown field `colour`…" names it in backticks.
+        let detail = message
+            .split_once("query string: ")
+            .map_or(message.as_str(), |(_, d)| d);
+        let field = match detail.split_once(": ") {
+            Some((name, _)) if !name.contains(' ') && !name.contains('`') => Some(name.to_string()),
+            _ => detail.split('`').nth(1).map(str::to_string),
+        };
         ApiError {
             status: StatusCode::BAD_REQUEST,
             code: "bad_parameter",
@@ -91,6 +151,16 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message, "field": self.field}});
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if matches!(
+            self.status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        ) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        response
     }
 }

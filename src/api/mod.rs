@@ -1,39 +1,72 @@
 //! HTTP front end (axum): thin handlers that parse, call the library, and serialise.
 //! CPU work (embedding, search) runs on tokio's blocking pool, never on the async workers.
+//!
+//! The server listens at once and loads the model and indexes in the background: until they
+//! are ready, `/v1/ready` and every data route answer 503.
 
+mod audit;
+mod auth;
 mod error;
+mod feedback;
+mod matches;
+mod metrics;
+mod records;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use govmatch::domain::Kind;
-use govmatch::embed::{role_for, Embedder, Role};
-use govmatch::index::{open_synced, Entry, Facets, Filter, HnswParams, LiveIndex, Scored};
-use govmatch::ingest::{text_hash, Record};
-use govmatch::store::{Store, StoredRecord};
-use serde::{Deserialize, Serialize};
+use govmatch::embed::queue::{EmbedQueue, QueueLimits};
+use govmatch::embed::{role_for, Embedder};
+use govmatch::index::{open_synced, HnswParams, LiveIndex};
+use govmatch::ingest::Record;
+use govmatch::rank::{LexicalIndex, SentenceCache};
+use govmatch::store::Store;
 
+pub use audit::AuditLog;
+pub use auth::ApiKeys;
 pub use error::ApiError;
+use metrics::Metrics;
 
 /// Writes per rebuild of an index's graph (see `LiveIndex`).
 const REBUILD_AFTER: usize = 1000;
 
+/// Largest body for record writes (bulk NDJSON); other routes keep axum's 2 MB.
+const MAX_WRITE_BODY: usize = 32 << 20;
+
+/// One collection: its dense and lexical indexes.
+pub struct Collection {
+    pub dense: Arc<LiveIndex>,
+    pub lexical: LexicalIndex,
+}
+
+/// Everything the data routes need, once loaded.
 pub struct AppState {
     embedder: Embedder,
+    queue: EmbedQueue,
     store: Mutex<Store>,
-    startups: Arc<LiveIndex>,
-    challenges: Arc<LiveIndex>,
+    startups: Collection,
+    challenges: Collection,
+    sentences: SentenceCache,
+    audit: AuditLog,
+    data_dir: PathBuf,
 }
 
 impl AppState {
-    /// Opens the store and brings both indexes up to date with it.
-    pub fn open(embedder: Embedder, data_dir: &std::path::Path) -> anyhow::Result<Self> {
+    /// Opens the store, brings both indexes up to date with it, and starts the embedding
+    /// queue and the audit writer.
+    pub fn open(
+        embedder: Embedder,
+        data_dir: &Path,
+        queue: QueueLimits,
+        on_batch: impl Fn(usize) + Send + 'static,
+    ) -> anyhow::Result<Self> {
         let store = Store::open(data_dir)?;
-        let live = |kind: Kind| -> anyhow::Result<Arc<LiveIndex>> {
+        let collection = |kind: Kind| -> anyhow::Result<Collection> {
             let key = embedder.key(role_for(kind));
             let (index, report) = open_synced(
                 &store,
@@ -44,37 +77,133 @@ impl AppState {
                 HnswParams::default(),
             )?;
             tracing::info!(kind = kind.plural(), records = index.len(), origin = ?report.origin, "index ready");
-            Ok(LiveIndex::new(index, REBUILD_AFTER))
+            let lexical = LexicalIndex::new()?;
+            let texts: Vec<(String, String)> = store
+                .records(kind)?
+                .into_iter()
+                .filter_map(|r| {
+                    let value = serde_json::from_str(&r.data).ok()?;
+                    let record = Record::from_value(kind, value).ok()?;
+                    Some((r.id, record.embed_text()))
+                })
+                .collect();
+            lexical.upsert_many(texts.iter().map(|(id, t)| (id.as_str(), t.as_str())))?;
+            Ok(Collection {
+                dense: LiveIndex::new(index, REBUILD_AFTER),
+                lexical,
+            })
         };
+        let startups = collection(Kind::Startup)?;
+        let challenges = collection(Kind::Challenge)?;
         Ok(AppState {
-            startups: live(Kind::Startup)?,
-            challenges: live(Kind::Challenge)?,
+            queue: EmbedQueue::start(embedder.clone(), queue, on_batch),
+            audit: AuditLog::open(data_dir)?,
+            startups,
+            challenges,
             store: Mutex::new(store),
+            sentences: SentenceCache::default(),
             embedder,
+            data_dir: data_dir.to_path_buf(),
         })
     }
 
-    fn index(&self, kind: Kind) -> &Arc<LiveIndex> {
+    fn collection(&self, kind: Kind) -> &Collection {
         match kind {
             Kind::Startup => &self.startups,
             Kind::Challenge => &self.challenges,
         }
     }
+
+    fn store(&self) -> Result<std::sync::MutexGuard<'_, Store>, ApiError> {
+        self.store
+            .lock()
+            .map_err(|_| ApiError::internal("store lock poisoned"))
+    }
+
+    /// A record of `kind` by id, parsed.
+    fn record(&self, kind: Kind, id: &str) -> Option<Record> {
+        let stored = self.store().ok()?.get(kind, id).ok()??;
+        Record::from_value(kind, serde_json::from_str(&stored.data).ok()?).ok()
+    }
+
+    /// Finishes queued work and writes the indexes to disk, so the next start loads them
+    /// instead of rebuilding.
+    fn shut_down(&self) {
+        self.queue.shutdown();
+        self.audit.close();
+        let Ok(store) = self.store() else { return };
+        for kind in [Kind::Startup, Kind::Challenge] {
+            let key = self.embedder.key(role_for(kind));
+            match open_synced(
+                &store,
+                kind,
+                &key,
+                self.embedder.dim(),
+                &self.data_dir,
+                HnswParams::default(),
+            ) {
+                Ok((_, report)) => {
+                    tracing::info!(
+                        kind = kind.plural(),
+                        saved = report.saved,
+                        "index persisted"
+                    )
+                }
+                Err(e) => tracing::error!(kind = kind.plural(), error = %e, "persisting the index"),
+            }
+        }
+    }
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
+/// The server: ready once `app` is set.
+pub struct Server {
+    app: OnceLock<Arc<AppState>>,
+    metrics: Arc<Metrics>,
+}
+
+impl Server {
+    fn app(&self) -> Result<Arc<AppState>, ApiError> {
+        self.app.get().cloned().ok_or_else(ApiError::not_ready)
+    }
+}
+
+pub fn router(server: Arc<Server>, keys: Arc<ApiKeys>) -> Router {
+    let metrics = server.metrics.clone();
     Router::new()
         .route("/v1/health", get(health))
-        .route("/v1/challenges/{id}/matches", get(challenge_matches))
-        .route("/v1/startups/{id}/matches", get(startup_matches))
         .route("/v1/ready", get(ready))
-        .route("/v1/match", post(free_text_match))
-        .route("/v1/{kind}", post(upsert))
-        .route("/v1/{kind}/{id}", get(get_record).delete(delete_record))
+        .route("/metrics", get(render_metrics))
+        .route(
+            "/v1/challenges/{id}/matches",
+            get(matches::challenge_matches),
+        )
+        .route("/v1/startups/{id}/matches", get(matches::startup_matches))
+        .route("/v1/match", post(matches::free_text))
+        .route("/v1/feedback", post(feedback::give))
+        .route(
+            "/v1/{kind}",
+            post(records::upsert).layer(DefaultBodyLimit::max(MAX_WRITE_BODY)),
+        )
+        .route(
+            "/v1/{kind}/{id}",
+            get(records::get_record).delete(records::delete_record),
+        )
         .fallback(|| async { ApiError::not_found("route", "no such route") })
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            keys,
+            auth::require_key,
+        ))
         .layer(axum::middleware::from_fn(request_id))
-        .with_state(state)
+        .with_state(server)
 }
+
+/// The request id of the current request (set by [`request_id`]).
+#[derive(Clone)]
+pub struct RequestId(pub String);
 
 /// Gives every request an id (the caller's `x-request-id`, or a new one), logs it with the
 /// route, status and time, and returns it with the time spent as `x-inference-time` (ms).
@@ -98,9 +227,7 @@ async fn request_id(
             )
         });
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
-    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
-        req.headers_mut().insert("x-request-id", v);
-    }
+    req.extensions_mut().insert(RequestId(id.clone()));
     let start = std::time::Instant::now();
     let mut res = next.run(req).await;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
@@ -119,337 +246,120 @@ async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
-/// Ready once the model and both indexes are loaded, which `AppState::open` does before the
-/// server listens; reports what is loaded.
-async fn ready(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
+/// 200 once the model and both indexes are loaded (with what is loaded), 503 before.
+async fn ready(State(server): State<Arc<Server>>) -> Result<Json<serde_json::Value>, ApiError> {
+    let app = server.app()?;
+    Ok(Json(serde_json::json!({
         "ready": true,
-        "model": state.embedder.model().info.id,
-        "startups": state.startups.snapshot().len(),
-        "challenges": state.challenges.snapshot().len(),
-    }))
+        "model": app.embedder.model().info.id,
+        "startups": app.startups.dense.snapshot().len(),
+        "challenges": app.challenges.dense.snapshot().len(),
+    })))
 }
 
-fn kind_of(segment: &str) -> Result<Kind, ApiError> {
-    match segment {
-        "startups" => Ok(Kind::Startup),
-        "challenges" => Ok(Kind::Challenge),
-        _ => Err(ApiError::not_found(
-            "kind",
-            format!("no collection `{segment}` (startups, challenges)"),
-        )),
-    }
-}
-
-fn lock(state: &AppState) -> Result<std::sync::MutexGuard<'_, Store>, ApiError> {
-    state
-        .store
-        .lock()
-        .map_err(|_| ApiError::internal("store lock poisoned"))
-}
-
-async fn get_record(
-    State(state): State<Arc<AppState>>,
-    Path((kind, id)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let kind = kind_of(&kind)?;
-    let record = lock(&state)?
-        .get(kind, &id)
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .ok_or_else(|| ApiError::not_found("id", format!("no {} with id `{id}`", kind.plural())))?;
-    let value =
-        serde_json::from_str(&record.data).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Json(value))
-}
-
-/// Creates or replaces one record: validated, embedded (unless its text is unchanged),
-/// stored in one transaction, then visible to searches.
-async fn upsert(
-    State(state): State<Arc<AppState>>,
-    Path(kind): Path<String>,
-    body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
-) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
-    let kind = kind_of(&kind)?;
-    let Json(value) = body.map_err(ApiError::from_json_rejection)?;
-    let record = Record::from_value(kind, value)
-        .map_err(|(field, message)| ApiError::invalid_record(field, message))?;
-    tokio::task::spawn_blocking(move || {
-        let key = state.embedder.key(role_for(kind));
-        let text = record.embed_text();
-        let hash = text_hash(&text);
-        // Embed outside the store lock when the text is new, so readers of the store never
-        // wait for the model.
-        let known = lock(&state)?
-            .vector_by_hash(&key, &hash)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        let vector = match known {
-            Some(v) => v,
-            None => state
-                .embedder
-                .embed_one(&text, role_for(kind))
-                .map_err(|e| ApiError::internal(e.to_string()))?,
-        };
-        let stored = StoredRecord {
-            id: record.id().to_string(),
-            data: record.to_json(),
-            text_hash: hash.clone(),
-        };
-        // Store and index change under one lock, so concurrent writes to one id land in the
-        // same order in both.
-        let mut store = lock(&state)?;
-        let counts = store
-            .upsert(kind, &[stored], &key, &[(hash.clone(), vector.clone())])
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        let entry = Entry {
-            id: record.id().to_string(),
-            text_hash: hash,
-            facets: Facets::of(&record),
-            alive: true,
-        };
-        state.index(kind).upsert(entry, vector);
-        drop(store);
-        let (status, word) = if counts.inserted > 0 {
-            (axum::http::StatusCode::CREATED, "created")
-        } else if counts.updated > 0 {
-            (axum::http::StatusCode::OK, "updated")
-        } else {
-            (axum::http::StatusCode::OK, "unchanged")
-        };
-        Ok((
-            status,
-            Json(serde_json::json!({"id": record.id(), "status": word})),
-        ))
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
-}
-
-async fn delete_record(
-    State(state): State<Arc<AppState>>,
-    Path((kind, id)): Path<(String, String)>,
-) -> Result<axum::http::StatusCode, ApiError> {
-    let kind = kind_of(&kind)?;
-    let mut store = lock(&state)?;
-    let deleted = store
-        .delete(kind, std::slice::from_ref(&id))
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    if deleted.is_empty() {
-        return Err(ApiError::not_found(
-            "id",
-            format!("no {} with id `{id}`", kind.plural()),
-        ));
-    }
-    // Under the store lock, like upserts, so store and index see writes in one order.
-    state.index(kind).remove(&id);
-    drop(store);
-    Ok(axum::http::StatusCode::NO_CONTENT)
-}
-
-/// Query parameters of the match routes; lists are comma-separated.
-#[derive(Debug, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct MatchParams {
-    k: Option<usize>,
-    exact: Option<bool>,
-    region: Option<String>,
-    stage: Option<String>,
-    sector: Option<String>,
-    language: Option<String>,
-    status: Option<String>,
-}
-
-const MAX_K: usize = 1000;
-
-fn list(v: &Option<String>) -> Vec<String> {
-    v.iter()
-        .flat_map(|s| s.split(','))
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
-impl MatchParams {
-    fn k(&self) -> Result<usize, ApiError> {
-        match self.k.unwrap_or(10) {
-            0 => Err(ApiError::invalid("k", "must be at least 1")),
-            k if k > MAX_K => Err(ApiError::invalid("k", format!("must be at most {MAX_K}"))),
-            k => Ok(k),
+async fn render_metrics(State(server): State<Arc<Server>>) -> String {
+    if let Some(app) = server.app.get() {
+        for kind in [Kind::Startup, Kind::Challenge] {
+            server
+                .metrics
+                .index_records
+                .with_label_values(&[kind.plural()])
+                .set(app.collection(kind).dense.snapshot().len() as i64);
         }
     }
-
-    fn filter(&self) -> Filter {
-        Filter {
-            region: list(&self.region),
-            stage: list(&self.stage),
-            sectors: list(&self.sector),
-            language: list(&self.language),
-            status: list(&self.status),
-        }
-    }
+    server.metrics.render()
 }
 
-#[derive(Debug, Serialize)]
-pub struct MatchItem {
-    id: String,
-    score: f32,
-    /// Startup name or challenge title.
-    title: String,
+/// How to run the server.
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    pub keys: ApiKeys,
+    pub data_dir: PathBuf,
+    /// Builds the embedder (loads the model); runs in the background after binding.
+    pub load: Box<dyn FnOnce() -> anyhow::Result<Embedder> + Send>,
+    /// Free-text queries that may wait for the model.
+    pub queue_capacity: usize,
+    /// Printed once the server is ready (the demo's example request).
+    pub banner: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct MatchResponse {
-    model: String,
-    kind: &'static str,
-    matches: Vec<MatchItem>,
-}
-
-fn respond(state: &AppState, kind: Kind, hits: Vec<Scored>) -> Result<MatchResponse, ApiError> {
-    let store = state
-        .store
-        .lock()
-        .map_err(|_| ApiError::internal("store lock poisoned"))?;
-    let matches = hits
-        .into_iter()
-        .map(|h| {
-            let title = store
-                .get(kind, &h.id)
-                .ok()
-                .flatten()
-                .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.data).ok())
-                .and_then(|v| {
-                    v.get("name")
-                        .or_else(|| v.get("title"))
-                        .and_then(|t| t.as_str())
-                        .map(str::to_string)
-                })
-                .unwrap_or_default();
-            MatchItem {
-                id: h.id,
-                score: h.score,
-                title,
-            }
-        })
-        .collect();
-    Ok(MatchResponse {
-        model: state.embedder.model().info.id.clone(),
-        kind: kind.plural(),
-        matches,
-    })
-}
-
-/// Records of `target` nearest to the stored record `id` of `source`.
-async fn by_record(
-    state: Arc<AppState>,
-    source: Kind,
-    target: Kind,
-    id: String,
-    params: MatchParams,
-) -> Result<Json<MatchResponse>, ApiError> {
-    let k = params.k()?;
-    tokio::task::spawn_blocking(move || {
-        let Some((_, vector)) = state.index(source).snapshot().get(&id) else {
-            return Err(ApiError::not_found(
-                "id",
-                format!("no {} with id `{id}`", source.plural()),
-            ));
-        };
-        let hits = state.index(target).snapshot().search(
-            &vector,
-            k,
-            None,
-            &params.filter(),
-            params.exact.unwrap_or(false),
-        );
-        respond(&state, target, hits).map(Json)
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
-}
-
-async fn challenge_matches(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    params: Result<Query<MatchParams>, QueryRejection>,
-) -> Result<Json<MatchResponse>, ApiError> {
-    let Query(params) = params.map_err(ApiError::from_query_rejection)?;
-    by_record(state, Kind::Challenge, Kind::Startup, id, params).await
-}
-
-async fn startup_matches(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    params: Result<Query<MatchParams>, QueryRejection>,
-) -> Result<Json<MatchResponse>, ApiError> {
-    let Query(params) = params.map_err(ApiError::from_query_rejection)?;
-    by_record(state, Kind::Startup, Kind::Challenge, id, params).await
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FreeText {
-    text: String,
-    /// What to search: "startups" (default) or "challenges".
-    kind: Option<Kind>,
-    k: Option<usize>,
-    #[serde(default)]
-    filter: Filter,
-    #[serde(default)]
-    exact: bool,
-}
-
-/// Longest free-text query accepted, in characters.
-const MAX_QUERY_CHARS: usize = 20_000;
-
-async fn free_text_match(
-    State(state): State<Arc<AppState>>,
-    body: Result<Json<FreeText>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<MatchResponse>, ApiError> {
-    let Json(req) = body.map_err(ApiError::from_json_rejection)?;
-    if req.text.trim().is_empty() {
-        return Err(ApiError::invalid("text", "is empty"));
-    }
-    if req.text.chars().count() > MAX_QUERY_CHARS {
-        return Err(ApiError::invalid(
-            "text",
-            format!("is longer than {MAX_QUERY_CHARS} characters"),
-        ));
-    }
-    let k = MatchParams {
-        k: req.k,
-        ..MatchParams::default()
-    }
-    .k()?;
-    let kind = req.kind.unwrap_or(Kind::Startup);
-    tokio::task::spawn_blocking(move || {
-        let vector = state
-            .embedder
-            .embed_one(&req.text, Role::Query)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        let hits = state
-            .index(kind)
-            .snapshot()
-            .search(&vector, k, None, &req.filter, req.exact);
-        respond(&state, kind, hits).map(Json)
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
-}
-
-/// Serves until Ctrl-C / SIGTERM; prints the bound address first (port 0 picks a free one).
-pub async fn serve(state: Arc<AppState>, addr: SocketAddr) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+/// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests, commits the audit trail
+/// and persists the indexes. Prints the bound address first (port 0 picks a free one).
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let bound = listener.local_addr()?;
-    if !bound.ip().is_loopback() {
+    if config.keys.is_empty() && !bound.ip().is_loopback() {
         anyhow::bail!(
-            "refusing to listen on {bound}: without API keys govmatch serves localhost only"
+            "refusing to listen on {bound} without API keys: set --api-key read:KEY / write:KEY (or GOVMATCH_API_KEYS), or listen on 127.0.0.1"
         );
     }
     println!("listening on http://{bound}");
-    eprintln!("no API keys configured: serving on localhost only");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    if config.keys.is_empty() {
+        eprintln!("no API keys configured: serving on localhost only, without authentication");
+    }
+    let metrics = Arc::new(Metrics::new());
+    let server = Arc::new(Server {
+        app: OnceLock::new(),
+        metrics: metrics.clone(),
+    });
+    let failed: Arc<Mutex<Option<anyhow::Error>>> = Arc::new(Mutex::new(None));
+    let stop = Arc::new(tokio::sync::Notify::new());
+    {
+        let (server, failed, stop) = (server.clone(), failed.clone(), stop.clone());
+        let (load, data_dir, banner) = (config.load, config.data_dir, config.banner);
+        let limits = QueueLimits {
+            capacity: config.queue_capacity.max(1),
+            ..QueueLimits::default()
+        };
+        tokio::task::spawn_blocking(move || {
+            let batch_sizes = metrics.batch_sizes.clone();
+            let opened = load().and_then(|embedder| {
+                AppState::open(embedder, &data_dir, limits, move |n| {
+                    batch_sizes.observe(n as f64)
+                })
+            });
+            match opened {
+                Ok(app) => {
+                    let _ = server.app.set(Arc::new(app));
+                    tracing::info!("ready");
+                    if let Some(banner) = banner {
+                        println!("{banner}");
+                    }
+                }
+                Err(e) => {
+                    *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    stop.notify_one();
+                }
+            }
+        });
+    }
+    let shutdown = async move {
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+            _ = stop.notified() => {}
+        }
+    };
+    axum::serve(listener, router(server.clone(), Arc::new(config.keys)))
+        .with_graceful_shutdown(shutdown)
         .await?;
+    if let Some(e) = failed.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(e.context("loading the model and indexes"));
+    }
+    if let Some(app) = server.app.get().cloned() {
+        tracing::info!("shutting down: committing the audit trail and saving the indexes");
+        tokio::task::spawn_blocking(move || app.shut_down()).await?;
+    }
     Ok(())
 }

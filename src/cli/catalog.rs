@@ -95,6 +95,9 @@ pub struct FilterArgs {
     /// open or closed.
     #[arg(long)]
     status: Vec<String>,
+    /// Only challenges whose deadline is on or after this date (YYYY-MM-DD).
+    #[arg(long)]
+    deadline_from: Option<String>,
 }
 
 impl From<FilterArgs> for Filter {
@@ -105,6 +108,7 @@ impl From<FilterArgs> for Filter {
             sectors: f.sectors,
             language: f.language,
             status: f.status,
+            deadline_from: f.deadline_from,
         }
     }
 }

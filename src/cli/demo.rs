@@ -131,3 +131,44 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Stores the bundled Hamburg sample in `data_dir` unless it already holds startups (model
+/// loaded only when something must be embedded).
+pub fn load_sample(model: &ModelArgs, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    use govmatch::domain::Kind;
+    use govmatch::ingest::{read_file, store_records};
+    let mut store = govmatch::store::Store::open(data_dir)?;
+    if store.count(Kind::Startup)? > 0 {
+        eprintln!(
+            "{} already holds data: serving it as it is",
+            data_dir.display()
+        );
+        return Ok(());
+    }
+    let embedder = model.embedder()?;
+    for (kind, path) in [
+        (Kind::Startup, "data/hamburg/startups.jsonl"),
+        (Kind::Challenge, "data/hamburg/challenges.jsonl"),
+    ] {
+        let (records, issues) = read_file(kind, std::path::Path::new(path), None)?;
+        if let Some(issue) = issues.first() {
+            anyhow::bail!("the bundled sample {path} has a bad record: {issue}");
+        }
+        let bar = progress_bar(records.len(), kind.plural());
+        store_records(&mut store, &embedder, &records, &|n| bar.inc(n as u64))?;
+        bar.finish_and_clear();
+        eprintln!("loaded {} {} from {path}", records.len(), kind.plural());
+    }
+    Ok(())
+}
+
+/// Example requests against the demo data, printed once the server is ready.
+pub fn example_requests(addr: &str) -> String {
+    let base = format!("http://{addr}");
+    format!(
+        "ready. Try:\n  curl -s '{base}/v1/challenges/hh-c-001/matches?k=5' | jq\n  \
+         curl -s {base}/v1/match -H 'content-type: application/json' \\\n    \
+         -d '{{\"text\": \"Sensoren melden freie Ladesäulen für E-Autos\", \"k\": 5, \"mode\": \"hybrid\"}}' | jq\n  \
+         curl -s '{base}/v1/startups/hh-s-001/matches?k=3&open=true' | jq"
+    )
+}

@@ -1,5 +1,6 @@
 //! Command-line front end: parse arguments, call the library, print.
 
+mod audit;
 mod batch;
 mod bench;
 mod bench_index;
@@ -46,7 +47,7 @@ enum Command {
     Delete(catalog::DeleteArgs),
     /// Search stored startups or challenges by text or by another record.
     Search(catalog::SearchArgs),
-    /// Serve the HTTP API (localhost only for now).
+    /// Serve the HTTP API (localhost only unless API keys are set).
     Serve(ServeArgs),
     /// Score every open challenge against every startup, top-k each, to CSV/JSONL/TREC.
     Batch(batch::BatchArgs),
@@ -59,6 +60,12 @@ enum Command {
     /// Measure speed.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// The audit trail of served recommendations.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Judgements given through `POST /v1/feedback`.
+    #[command(subcommand)]
+    Feedback(audit::FeedbackCommand),
 }
 
 /// Which model to use and how to feed it; shared by every command that embeds.
@@ -105,9 +112,26 @@ impl ModelArgs {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Address to listen on (port 0: any free port; the bound address is printed).
+    /// Address to listen on (port 0: any free port; the bound address is printed). Anything
+    /// but localhost needs API keys.
     #[arg(long, env = "GOVMATCH_ADDR", default_value = "127.0.0.1:8080")]
     addr: std::net::SocketAddr,
+    /// An API key as SCOPE:KEY, scope `read` (matches, reads) or `write` (also changes and
+    /// feedback); repeatable, or comma-separated in the environment.
+    #[arg(
+        long = "api-key",
+        env = "GOVMATCH_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    api_keys: Vec<String>,
+    /// Free-text queries waiting for the model before new ones get 429.
+    #[arg(long, default_value_t = 256)]
+    queue_capacity: usize,
+    /// Load the bundled Hamburg sample into the data directory first (if it is empty) and
+    /// print example requests.
+    #[arg(long)]
+    demo: bool,
     #[command(flatten)]
     data: catalog::DataArgs,
     #[command(flatten)]
@@ -115,14 +139,26 @@ struct ServeArgs {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let state = Arc::new(crate::api::AppState::open(
-        args.model.embedder()?,
-        &args.data.data_dir,
-    )?);
+    let keys = crate::api::ApiKeys::parse(&args.api_keys)?;
+    let banner = if args.demo {
+        demo::load_sample(&args.model, &args.data.data_dir)?;
+        Some(demo::example_requests(&args.addr.to_string()))
+    } else {
+        None
+    };
+    let model = args.model.clone();
+    let config = crate::api::ServeConfig {
+        addr: args.addr,
+        keys,
+        data_dir: args.data.data_dir,
+        load: Box::new(move || model.embedder()),
+        queue_capacity: args.queue_capacity,
+        banner,
+    };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(crate::api::serve(state, args.addr))
+        .block_on(crate::api::serve(config))
 }
 
 fn init_logging(verbose: u8) {
@@ -157,6 +193,8 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => ok(serve(args)),
         Command::Eval(cmd) => ok(eval::run(cmd)),
         Command::Bench(cmd) => ok(bench::run(cmd)),
+        Command::Audit(cmd) => ok(audit::audit(cmd)),
+        Command::Feedback(cmd) => ok(audit::feedback(cmd)),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@
 //! a token budget so memory stays flat whatever the texts).
 
 mod batch;
+pub mod queue;
 
 use std::sync::Arc;
 

@@ -3,6 +3,8 @@
 
 use rayon::prelude::*;
 
+pub use super::distance::dot;
+
 /// One search result: the row in the index and its similarity (dot product of unit vectors).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
@@ -73,24 +75,6 @@ impl ExactIndex {
     pub fn search_many(&self, queries: &[Vec<f32>], k: usize) -> Vec<Vec<Hit>> {
         queries.par_iter().map(|q| self.search(q, k)).collect()
     }
-}
-
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // Eight independent accumulators let the compiler vectorise the loop.
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
 }
 
 #[cfg(test)]

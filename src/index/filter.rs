@@ -58,6 +58,10 @@ pub struct Filter {
     pub language: Vec<String>,
     #[serde(default)]
     pub status: Vec<String>,
+    /// Keep only records whose deadline is on or after this date (YYYY-MM-DD); records without
+    /// a deadline pass. "Deadline not passed" is this with today's date.
+    #[serde(default)]
+    pub deadline_from: Option<String>,
 }
 
 fn any_of(wanted: &[String], have: &[String]) -> bool {
@@ -81,6 +85,7 @@ impl Filter {
             && self.sectors.is_empty()
             && self.language.is_empty()
             && self.status.is_empty()
+            && self.deadline_from.is_none()
     }
 
     pub fn matches(&self, f: &Facets) -> bool {
@@ -89,6 +94,12 @@ impl Filter {
             && any_of(&self.sectors, &f.sectors)
             && any_of(&self.language, &f.languages)
             && one_of(&self.status, &f.status)
+            && self.deadline_from.as_deref().is_none_or(|from| {
+                // ISO dates compare as text; a timestamp's date part is its first 10 characters.
+                f.deadline
+                    .as_deref()
+                    .is_none_or(|d| d.get(..10).unwrap_or(d) >= from)
+            })
     }
 }
 
@@ -111,5 +122,21 @@ mod tests {
         assert!(filter.matches(&f));
         filter.stage = vec!["growth".into()];
         assert!(!filter.matches(&f));
+    }
+
+    #[test]
+    fn deadline_from_keeps_open_calls_and_those_without_deadline() {
+        let filter = Filter {
+            deadline_from: Some("2026-11-23".into()),
+            ..Filter::default()
+        };
+        let with = |d: Option<&str>| Facets {
+            deadline: d.map(str::to_string),
+            ..Facets::default()
+        };
+        assert!(filter.matches(&with(Some("2026-11-23"))));
+        assert!(filter.matches(&with(Some("2027-01-01T12:00:00Z"))));
+        assert!(filter.matches(&with(None)));
+        assert!(!filter.matches(&with(Some("2026-11-22"))));
     }
 }

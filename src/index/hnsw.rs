@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use hnsw_rs::api::AnnT;
 use hnsw_rs::prelude::{DistDot, Hnsw, HnswIo};
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::exact::dot;
 use super::filter::{Facets, Filter};
+use super::flat::FlatGraph;
 use super::Hit;
 
 /// Graph parameters. ef_search 128 is the lowest measured to give recall@10 ≥ 0.99 on both
@@ -53,6 +55,8 @@ pub struct HnswIndex {
     entries: Vec<Entry>,
     vectors: Vec<f32>,
     live: HashMap<String, usize>,
+    /// The graph copied out for fast search; taken again after inserts.
+    flat: OnceLock<FlatGraph>,
 }
 
 fn new_graph(params: HnswParams, capacity: usize) -> Hnsw<'static, f32, DistDot> {
@@ -82,6 +86,7 @@ impl HnswIndex {
             entries: Vec::with_capacity(items.len()),
             vectors: Vec::with_capacity(items.len() * dim),
             live: HashMap::new(),
+            flat: OnceLock::new(),
         };
         let units: Vec<Vec<f32>> = items.iter().map(|(_, v)| unit(v)).collect();
         let batch: Vec<(&Vec<f32>, usize)> = units.iter().zip(0..).collect();
@@ -94,7 +99,13 @@ impl HnswIndex {
             });
             index.vectors.extend_from_slice(&v);
         }
+        index.flat();
         index
+    }
+
+    fn flat(&self) -> &FlatGraph {
+        self.flat
+            .get_or_init(|| FlatGraph::from_hnsw(&self.graph, self.entries.len()))
     }
 
     pub fn params(&self) -> HnswParams {
@@ -148,6 +159,7 @@ impl HnswIndex {
         let point = self.entries.len();
         let v = unit(vector);
         self.graph.insert((&v, point));
+        self.flat = OnceLock::new();
         self.vectors.extend_from_slice(&v);
         self.live.insert(entry.id.clone(), point);
         self.entries.push(Entry {
@@ -249,22 +261,25 @@ impl HnswIndex {
         }
         let q = unit(query);
         let ef = ef.unwrap_or(self.params.ef_search).max(k);
-        let accept = |p: &usize| {
+        let accept = |p: u32| {
             self.entries
-                .get(*p)
+                .get(p as usize)
                 .is_some_and(|e| e.alive && keep.is_none_or(|keep| keep(e)))
         };
-        let found = if keep.is_none() && self.live.len() == self.entries.len() {
-            self.graph.search(&q, k, ef)
-        } else {
-            self.graph.search_filter(&q, k, ef, Some(&accept))
-        };
-        let hits = found
+        let everything = keep.is_none() && self.live.len() == self.entries.len();
+        let hits = self
+            .flat()
+            .search(
+                &self.vectors,
+                self.dim,
+                &q,
+                ef,
+                (!everything).then_some(&accept as &dyn Fn(u32) -> bool),
+            )
             .into_iter()
-            .filter(|n| accept(&n.d_id))
-            .map(|n| Hit {
-                row: n.d_id,
-                score: 1.0 - n.distance,
+            .map(|(score, p)| Hit {
+                row: p as usize,
+                score,
             })
             .collect();
         self.hits(hits, k)
@@ -320,6 +335,7 @@ impl HnswIndex {
             entries,
             vectors,
             live,
+            flat: OnceLock::new(),
         })
     }
 }

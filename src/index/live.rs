@@ -51,6 +51,8 @@ impl Delta {
 pub struct Snapshot {
     base: Arc<HnswIndex>,
     delta: Delta,
+    /// Writes applied since the index was opened: names this version in audit trails.
+    version: u64,
 }
 
 /// One result: record id and similarity.
@@ -67,6 +69,11 @@ impl Snapshot {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Writes applied since the index was opened; equal versions answer identically.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// The live record `id` and its vector.
@@ -138,6 +145,7 @@ impl LiveIndex {
             current: RwLock::new(Arc::new(Snapshot {
                 base: Arc::new(base),
                 delta: Delta::default(),
+                version: 0,
             })),
             writer: Mutex::new(()),
             rebuilding: AtomicBool::new(false),
@@ -167,6 +175,7 @@ impl LiveIndex {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot {
             base: old.base.clone(),
             delta,
+            version: old.version + 1,
         });
         if due && !self.rebuilding.swap(true, Ordering::AcqRel) {
             let this = Arc::clone(self);
@@ -209,8 +218,11 @@ impl LiveIndex {
             for op in now.delta.ops[snap.delta.ops.len()..].iter().cloned() {
                 delta.apply(&base, op);
             }
-            *self.current.write().unwrap_or_else(|e| e.into_inner()) =
-                Arc::new(Snapshot { base, delta });
+            *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Snapshot {
+                base,
+                delta,
+                version: now.version,
+            });
         }
         self.rebuilding.store(false, Ordering::Release);
         tracing::info!("index rebuilt in the background");

@@ -1,8 +1,10 @@
 //! Index stage: nearest-neighbour search over unit vectors — exact, and HNSW kept in step
 //! with the store (tombstones, incremental inserts, rebuilds, manifests).
 
+mod distance;
 mod exact;
 pub mod filter;
+mod flat;
 pub mod hnsw;
 pub mod live;
 pub mod persist;

@@ -81,7 +81,7 @@ const Q4_BLOCK_BYTES: usize = 18;
 
 /// Dequantizes q4_0 blocks (GGML layout): w[j] = (lo(qs[j]) − 8)·d, w[j+16] = (hi(qs[j]) − 8)·d.
 pub fn dequantize_q4_0(bytes: &[u8], nelem: usize) -> Result<Vec<f32>, String> {
-    if nelem % 32 != 0 || bytes.len() != nelem / 32 * Q4_BLOCK_BYTES {
+    if !nelem.is_multiple_of(32) || bytes.len() != nelem / 32 * Q4_BLOCK_BYTES {
         return Err(format!(
             "q4_0 tensor of {nelem} elements must be {} bytes, is {}",
             nelem / 32 * Q4_BLOCK_BYTES,

@@ -4,7 +4,11 @@
 //! is never embedded again, and identical texts share one vector. Every write is one
 //! transaction, so a crash leaves the last committed state.
 
+mod audit;
+
 use std::path::{Path, PathBuf};
+
+pub use audit::{AuditEntry, AuditResult, Feedback};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -50,6 +54,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (embed_key, text_hash)
     );
     CREATE INDEX records_by_hash ON records (text_hash);",
+    // 2: audit trail and feedback.
+    audit::MIGRATION,
 ];
 
 /// A record as stored: its JSON and the hash of the text it embeds.
@@ -81,7 +87,7 @@ fn vector_to_blob(v: &[f32]) -> Vec<u8> {
 }
 
 fn blob_to_vector(hash: &str, b: &[u8]) -> Result<Vec<f32>, StoreError> {
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return Err(StoreError::BadVector {
             text_hash: hash.to_string(),
             bytes: b.len(),

@@ -1,0 +1,90 @@
+//! `POST /v1/feedback`: an analyst's judgement on one suggested item of a served list. Stored
+//! with the request it refers to, so `govmatch feedback export --qrels` can turn judgements
+//! into a benchmark.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use govmatch::store::Feedback;
+use serde::Deserialize;
+
+use super::{ApiError, Server};
+
+/// Longest comment kept, in characters.
+const MAX_COMMENT_CHARS: usize = 2000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackBody {
+    /// The `request_id` of the match response judged.
+    request_id: String,
+    /// The id of the suggested record judged.
+    item: String,
+    /// −1 wrong, 0 not relevant, 1 relevant, 2 highly relevant.
+    label: i8,
+    comment: Option<String>,
+}
+
+pub async fn give(
+    State(server): State<Arc<Server>>,
+    body: Result<Json<FeedbackBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let Json(b) = body.map_err(ApiError::from_json_rejection)?;
+    if !(-1..=2).contains(&b.label) {
+        return Err(ApiError::invalid(
+            "label",
+            "must be -1 (wrong), 0 (not relevant), 1 (relevant) or 2 (highly relevant)",
+        ));
+    }
+    if b.comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS)
+    {
+        return Err(ApiError::invalid(
+            "comment",
+            format!("is longer than {MAX_COMMENT_CHARS} characters"),
+        ));
+    }
+    let app = server.app()?;
+    tokio::task::spawn_blocking(move || {
+        // The entry may still be on its way to disk.
+        app.audit.flush();
+        let mut store = app.store()?;
+        let served = store
+            .audit_entry(&b.request_id)
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .ok_or_else(|| {
+                ApiError::not_found(
+                    "request_id",
+                    format!("no served match list with request id `{}`", b.request_id),
+                )
+            })?;
+        if !served.results.iter().any(|r| r.id == b.item) {
+            return Err(ApiError::invalid(
+                "item",
+                format!(
+                    "`{}` was not among the matches of request `{}`",
+                    b.item, b.request_id
+                ),
+            ));
+        }
+        store
+            .add_feedback(&Feedback {
+                request_id: b.request_id,
+                item: b.item,
+                label: b.label,
+                comment: b.comment,
+                given_at: None,
+            })
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok((
+            StatusCode::CREATED,
+            Json(serde_json::json!({"status": "recorded"})),
+        ))
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+}

@@ -1,0 +1,293 @@
+//! Catalogue writes and reads: one record as JSON, many as NDJSON (one record per line,
+//! `Content-Type: application/x-ndjson`), delete and get by id.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use govmatch::domain::Kind;
+use govmatch::embed::role_for;
+use govmatch::index::{Entry, Facets};
+use govmatch::ingest::{text_hash, Record};
+use govmatch::store::StoredRecord;
+
+use super::{ApiError, AppState, Server};
+
+pub(super) fn kind_of(segment: &str) -> Result<Kind, ApiError> {
+    match segment {
+        "startups" => Ok(Kind::Startup),
+        "challenges" => Ok(Kind::Challenge),
+        _ => Err(ApiError::not_found(
+            "kind",
+            format!("no collection `{segment}` (startups, challenges)"),
+        )),
+    }
+}
+
+pub async fn get_record(
+    State(server): State<Arc<Server>>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let kind = kind_of(&kind)?;
+    let app = server.app()?;
+    let record = app
+        .store()?
+        .get(kind, &id)
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .ok_or_else(|| ApiError::not_found("id", format!("no {} with id `{id}`", kind.plural())))?;
+    let value =
+        serde_json::from_str(&record.data).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(Json(value))
+}
+
+/// A body line that could not be stored.
+#[derive(Debug, serde::Serialize)]
+struct LineError {
+    line: usize,
+    field: Option<String>,
+    message: String,
+}
+
+/// Creates or replaces records. JSON: one record (201 created / 200 updated). NDJSON: every
+/// valid line is stored in one transaction and every bad line reported with its number and
+/// field (200 when all were stored, 422 when none could be).
+pub async fn upsert(
+    State(server): State<Arc<Server>>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let kind = kind_of(&kind)?;
+    let app = server.app()?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(r.body_text())
+        } else {
+            ApiError::bad_request("body", r.body_text())
+        }
+    })?;
+    match content_type.as_str() {
+        "application/json" => {
+            let value: serde_json::Value = parse_json(&body)?;
+            let record = Record::from_value(kind, value)
+                .map_err(|(field, message)| ApiError::invalid_record(field, message))?;
+            tokio::task::spawn_blocking(move || {
+                let counts = store_all(&app, kind, vec![record.clone()])?;
+                let (status, word) = if counts.0 > 0 {
+                    (StatusCode::CREATED, "created")
+                } else if counts.1 > 0 {
+                    (StatusCode::OK, "updated")
+                } else {
+                    (StatusCode::OK, "unchanged")
+                };
+                Ok((
+                    status,
+                    Json(serde_json::json!({"id": record.id(), "status": word})),
+                ))
+            })
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+        }
+        "application/x-ndjson" | "application/jsonl" => {
+            let (records, errors) = parse_lines(kind, &body);
+            tokio::task::spawn_blocking(move || {
+                let n = records.len();
+                let (created, updated, unchanged) = if n > 0 {
+                    store_all(&app, kind, records)?
+                } else {
+                    (0, 0, 0)
+                };
+                let status = if n == 0 && !errors.is_empty() {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    StatusCode::OK
+                };
+                Ok((
+                    status,
+                    Json(serde_json::json!({
+                        "stored": n, "created": created, "updated": updated,
+                        "unchanged": unchanged, "rejected": errors.len(), "errors": errors,
+                    })),
+                ))
+            })
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+        }
+        other => Err(ApiError::unsupported_media_type(format!(
+            "Content-Type `{other}`: send application/json (one record) or application/x-ndjson (one per line)"
+        ))),
+    }
+}
+
+/// JSON body → value: 400 for broken syntax or encoding, with the position.
+fn parse_json(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ApiError::malformed(format!(
+            "body is not valid UTF-8 (byte {})",
+            e.valid_up_to()
+        ))
+    })?;
+    serde_json::from_str(text).map_err(|e| ApiError::malformed(format!("invalid JSON: {e}")))
+}
+
+fn parse_lines(kind: Kind, body: &[u8]) -> (Vec<Record>, Vec<LineError>) {
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+        let line_no = i + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let fail = |field: Option<String>, message: String| LineError {
+            line: line_no,
+            field,
+            message,
+        };
+        let value = match std::str::from_utf8(line) {
+            Err(e) => {
+                errors.push(fail(
+                    None,
+                    format!("not valid UTF-8 (byte {})", e.valid_up_to()),
+                ));
+                continue;
+            }
+            Ok(text) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.push(fail(None, format!("invalid JSON: {e}")));
+                    continue;
+                }
+            },
+        };
+        match Record::from_value(kind, value) {
+            Ok(record) if !seen.insert(record.id().to_string()) => errors.push(fail(
+                Some("id".into()),
+                format!("duplicate id `{}` in this body", record.id()),
+            )),
+            Ok(record) => records.push(record),
+            Err((field, message)) => errors.push(fail(field, message)),
+        }
+    }
+    (records, errors)
+}
+
+/// Embeds what is new, stores everything in one transaction, then updates both indexes under
+/// the store lock so concurrent writes land in one order everywhere. (created, updated,
+/// unchanged).
+fn store_all(
+    app: &AppState,
+    kind: Kind,
+    records: Vec<Record>,
+) -> Result<(usize, usize, usize), ApiError> {
+    let role = role_for(kind);
+    let key = app.embedder.key(role);
+    let texts: Vec<String> = records.iter().map(Record::embed_text).collect();
+    let hashes: Vec<String> = texts.iter().map(|t| text_hash(t)).collect();
+    // Embed outside the store lock, so readers never wait for the model.
+    let mut vectors: Vec<Option<Vec<f32>>> = {
+        let store = app.store()?;
+        hashes
+            .iter()
+            .map(|h| store.vector_by_hash(&key, h))
+            .collect::<Result<_, _>>()
+            .map_err(|e| ApiError::internal(e.to_string()))?
+    };
+    let missing: Vec<usize> = (0..records.len())
+        .filter(|&i| vectors[i].is_none())
+        .collect();
+    if !missing.is_empty() {
+        let batch: Vec<&str> = missing.iter().map(|&i| texts[i].as_str()).collect();
+        let fresh = app
+            .embedder
+            .embed(&batch, role)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        for (i, v) in missing.into_iter().zip(fresh) {
+            vectors[i] = Some(v);
+        }
+    }
+    let vectors: Vec<Vec<f32>> = vectors.into_iter().map(Option::unwrap_or_default).collect();
+    let stored: Vec<StoredRecord> = records
+        .iter()
+        .zip(&hashes)
+        .map(|(r, h)| StoredRecord {
+            id: r.id().to_string(),
+            data: r.to_json(),
+            text_hash: h.clone(),
+        })
+        .collect();
+    let pairs: Vec<(String, Vec<f32>)> = hashes
+        .iter()
+        .cloned()
+        .zip(vectors.iter().cloned())
+        .collect();
+    let mut store = app.store()?;
+    let counts = store
+        .upsert(kind, &stored, &key, &pairs)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let collection = app.collection(kind);
+    for ((record, hash), vector) in records.iter().zip(hashes).zip(vectors) {
+        let entry = Entry {
+            id: record.id().to_string(),
+            text_hash: hash,
+            facets: Facets::of(record),
+            alive: true,
+        };
+        collection.dense.upsert(entry, vector);
+    }
+    collection
+        .lexical
+        .upsert_many(
+            records
+                .iter()
+                .map(|r| r.id())
+                .zip(texts.iter().map(String::as_str)),
+        )
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    drop(store);
+    Ok((counts.inserted, counts.updated, counts.unchanged))
+}
+
+pub async fn delete_record(
+    State(server): State<Arc<Server>>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let kind = kind_of(&kind)?;
+    let app = server.app()?;
+    tokio::task::spawn_blocking(move || {
+        let mut store = app.store()?;
+        let deleted = store
+            .delete(kind, std::slice::from_ref(&id))
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        if deleted.is_empty() {
+            return Err(ApiError::not_found(
+                "id",
+                format!("no {} with id `{id}`", kind.plural()),
+            ));
+        }
+        // Under the store lock, like upserts, so store and indexes see writes in one order.
+        let collection = app.collection(kind);
+        collection.dense.remove(&id);
+        collection
+            .lexical
+            .remove(&[id.as_str()])
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        drop(store);
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+}
