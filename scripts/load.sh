@@ -19,6 +19,7 @@ PID=$!
 trap 'kill $PID 2>/dev/null' EXIT
 for _ in $(seq 100); do grep -q listening "$DATA/serve.out" 2>/dev/null && break; sleep 0.2; done
 ADDR=$(sed -n 's/^listening on //p' "$DATA/serve.out")
+for _ in $(seq 300); do curl -sf "$ADDR/v1/ready" >/dev/null && break; sleep 0.2; done
 LUA=$(mktemp --suffix .lua)
 cat > "$LUA" <<'LUA'
 wrk.method = "POST"
@@ -45,5 +46,11 @@ run() {
   bad=$(awk '/Non-2xx/ {print $5}' <<<"$out"); bad=${bad:-0}
   echo "| $name | $rps | $p50 | $p99 | $bad |"
 }
+# Warm the sentence cache the explanations use, as a running server's would be.
+for c in $(seq -w 1 40); do curl -s "$ADDR/v1/challenges/hh-c-0$c/matches?k=10" >/dev/null; done
 run "GET /v1/challenges/{id}/matches?k=10" "$ADDR/v1/challenges/hh-c-002/matches?k=10"
+run "GET …/matches?k=10&mode=hybrid" "$ADDR/v1/challenges/hh-c-002/matches?k=10&mode=hybrid"
+run "GET …/matches?k=10&explain=false" "$ADDR/v1/challenges/hh-c-002/matches?k=10&explain=false"
 run "POST /v1/match (free text)" -s "$LUA" "$ADDR/v1/match"
+sed -i 's/"k": 10}/"k": 10, "explain": false}/' "$LUA"
+run "POST /v1/match (free text, explain=false)" -s "$LUA" "$ADDR/v1/match"

@@ -12,9 +12,11 @@ mod matches;
 mod metrics;
 mod records;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
@@ -24,7 +26,7 @@ use govmatch::embed::queue::{EmbedQueue, QueueLimits};
 use govmatch::embed::{role_for, Embedder};
 use govmatch::index::{open_synced, HnswParams, LiveIndex};
 use govmatch::ingest::Record;
-use govmatch::rank::{LexicalIndex, SentenceCache};
+use govmatch::rank::{explain, LexicalIndex, SentenceCache};
 use govmatch::store::Store;
 
 pub use audit::AuditLog;
@@ -38,10 +40,28 @@ const REBUILD_AFTER: usize = 1000;
 /// Largest body for record writes (bulk NDJSON); other routes keep axum's 2 MB.
 const MAX_WRITE_BODY: usize = 32 << 20;
 
-/// One collection: its dense and lexical indexes.
+/// One collection: its dense and lexical indexes, and its records parsed, so reads never
+/// take the store lock.
 pub struct Collection {
     pub dense: Arc<LiveIndex>,
     pub lexical: LexicalIndex,
+    records: RwLock<HashMap<String, Record>>,
+}
+
+impl Collection {
+    fn put(&self, records: &[Record]) {
+        let mut map = self.records.write().unwrap_or_else(|p| p.into_inner());
+        for r in records {
+            map.insert(r.id().to_string(), r.clone());
+        }
+    }
+
+    fn forget(&self, id: &str) {
+        self.records
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+    }
 }
 
 /// Everything the data routes need, once loaded.
@@ -54,6 +74,7 @@ pub struct AppState {
     sentences: SentenceCache,
     audit: AuditLog,
     data_dir: PathBuf,
+    stopping: AtomicBool,
 }
 
 impl AppState {
@@ -78,19 +99,23 @@ impl AppState {
             )?;
             tracing::info!(kind = kind.plural(), records = index.len(), origin = ?report.origin, "index ready");
             let lexical = LexicalIndex::new()?;
-            let texts: Vec<(String, String)> = store
+            let records: HashMap<String, Record> = store
                 .records(kind)?
                 .into_iter()
                 .filter_map(|r| {
                     let value = serde_json::from_str(&r.data).ok()?;
-                    let record = Record::from_value(kind, value).ok()?;
-                    Some((r.id, record.embed_text()))
+                    Some((r.id, Record::from_value(kind, value).ok()?))
                 })
                 .collect();
-            lexical.upsert_many(texts.iter().map(|(id, t)| (id.as_str(), t.as_str())))?;
+            let texts: Vec<(&str, String)> = records
+                .iter()
+                .map(|(id, r)| (id.as_str(), r.embed_text()))
+                .collect();
+            lexical.upsert_many(texts.iter().map(|(id, t)| (*id, t.as_str())))?;
             Ok(Collection {
                 dense: LiveIndex::new(index, REBUILD_AFTER),
                 lexical,
+                records: RwLock::new(records),
             })
         };
         let startups = collection(Kind::Startup)?;
@@ -104,6 +129,7 @@ impl AppState {
             sentences: SentenceCache::default(),
             embedder,
             data_dir: data_dir.to_path_buf(),
+            stopping: AtomicBool::new(false),
         })
     }
 
@@ -120,15 +146,62 @@ impl AppState {
             .map_err(|_| ApiError::internal("store lock poisoned"))
     }
 
-    /// A record of `kind` by id, parsed.
+    /// A record of `kind` by id.
     fn record(&self, kind: Kind, id: &str) -> Option<Record> {
-        let stored = self.store().ok()?.get(kind, id).ok()??;
-        Record::from_value(kind, serde_json::from_str(&stored.data).ok()?).ok()
+        self.collection(kind)
+            .records
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// Loads the sentence vectors explanations need from disk and embeds (and keeps) those
+    /// still missing, so the first requests after a start need not wait for them. Runs in the
+    /// background; stops early at shutdown.
+    fn warm_sentences(&self) -> anyhow::Result<()> {
+        let mut store = Store::open(&self.data_dir)?;
+        let stored = store.sentence_vectors()?;
+        let loaded = stored.len();
+        self.sentences.insert(stored);
+        let mut embedded = 0;
+        for kind in [Kind::Startup, Kind::Challenge] {
+            let texts: Vec<String> = self
+                .collection(kind)
+                .records
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .map(Record::embed_text)
+                .collect();
+            let mut seen = std::collections::HashSet::new();
+            let todo: Vec<(String, String)> = texts
+                .iter()
+                .flat_map(|t| explain::sentences(t))
+                .map(|s| (SentenceCache::key(&self.embedder, kind, &s), s))
+                .filter(|(k, _)| !self.sentences.contains(k) && seen.insert(k.clone()))
+                .collect();
+            for chunk in todo.chunks(64) {
+                if self.stopping.load(Ordering::Acquire) {
+                    return Ok(());
+                }
+                let batch: Vec<&str> = chunk.iter().map(|(_, s)| s.as_str()).collect();
+                let vectors = self.embedder.embed(&batch, role_for(kind))?;
+                let items: Vec<(String, Vec<f32>)> =
+                    chunk.iter().map(|(k, _)| k.clone()).zip(vectors).collect();
+                store.put_sentence_vectors(&items)?;
+                self.sentences.insert(items);
+                embedded += chunk.len();
+            }
+        }
+        tracing::info!(loaded, embedded, "sentence vectors for explanations ready");
+        Ok(())
     }
 
     /// Finishes queued work and writes the indexes to disk, so the next start loads them
     /// instead of rebuilding.
     fn shut_down(&self) {
+        self.stopping.store(true, Ordering::Release);
         self.queue.shutdown();
         self.audit.close();
         let Ok(store) = self.store() else { return };
@@ -320,7 +393,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             });
             match opened {
                 Ok(app) => {
-                    let _ = server.app.set(Arc::new(app));
+                    let app = Arc::new(app);
+                    let _ = server.app.set(app.clone());
+                    std::thread::spawn(move || {
+                        if let Err(e) = app.warm_sentences() {
+                            tracing::warn!(error = %e, "preparing sentence vectors");
+                        }
+                    });
                     tracing::info!("ready");
                     if let Some(banner) = banner {
                         println!("{banner}");

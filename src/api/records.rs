@@ -257,6 +257,7 @@ fn store_all(
                 .zip(texts.iter().map(String::as_str)),
         )
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    collection.put(&records);
     drop(store);
     Ok((counts.inserted, counts.updated, counts.unchanged))
 }
@@ -281,6 +282,7 @@ pub async fn delete_record(
         // Under the store lock, like upserts, so store and indexes see writes in one order.
         let collection = app.collection(kind);
         collection.dense.remove(&id);
+        collection.forget(&id);
         collection
             .lexical
             .remove(&[id.as_str()])

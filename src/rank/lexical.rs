@@ -3,11 +3,11 @@
 //! challenges mostly German, and neither side says which. Exact terms (product names,
 //! acronyms, place names) are where lexical ranking beats dense vectors.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
 };
@@ -44,6 +44,7 @@ pub struct LexicalIndex {
     id: Field,
     fields: Vec<Field>,
     analyzers: Vec<TextAnalyzer>,
+    analysed: Mutex<HashMap<u64, Arc<Analysis>>>,
 }
 
 fn analyzer(language: Language) -> TextAnalyzer {
@@ -86,6 +87,7 @@ impl LexicalIndex {
             id,
             fields,
             analyzers,
+            analysed: Mutex::new(HashMap::new()),
         })
     }
 
@@ -150,10 +152,23 @@ impl LexicalIndex {
         if terms.is_empty() || n == 0 {
             return Ok(Vec::new());
         }
-        let clauses: Vec<(Occur, Box<dyn Query>)> = terms
+        // A term repeated in the query counts once per repetition in BM25; one boosted clause
+        // per distinct term scores the same and keeps long challenge texts cheap to search.
+        let mut counts: HashMap<Term, f32> = HashMap::new();
+        for t in terms {
+            *counts.entry(t).or_default() += 1.0;
+        }
+        let mut counts: Vec<(Term, f32)> = counts.into_iter().collect();
+        counts.sort_by(|a, b| a.0.cmp(&b.0));
+        let clauses: Vec<(Occur, Box<dyn Query>)> = counts
             .into_iter()
-            .map(|t| {
+            .map(|(t, n)| {
                 let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
+                let q: Box<dyn Query> = if n > 1.0 {
+                    Box::new(BoostQuery::new(q, n))
+                } else {
+                    q
+                };
                 (Occur::Should, q)
             })
             .collect();
@@ -174,44 +189,81 @@ impl LexicalIndex {
         Ok(hits)
     }
 
-    /// Words that `a` and `b` share after stemming, rarest in the catalogue first, as they
-    /// are written in `b`: the "key terms" of an explanation.
-    pub fn shared_terms(&self, a: &str, b: &str, max: usize) -> Vec<String> {
-        let searcher = self.reader.searcher();
-        let mut best: HashMap<String, (u64, String)> = HashMap::new();
-        for (&field, analyzer) in self.fields.iter().zip(&self.analyzers) {
-            let stems_a: std::collections::HashSet<String> = {
+    /// The tokens of `text` per field (stem, byte range), remembered: stemming is most of the
+    /// cost of an explanation, and the same profiles are explained again and again.
+    fn analysis(&self, text: &str) -> Arc<Analysis> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut h);
+        let key = h.finish();
+        if let Some(a) = self
+            .analysed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return a.clone();
+        }
+        let fields = self
+            .analyzers
+            .iter()
+            .map(|analyzer| {
                 let mut analyzer = analyzer.clone();
-                let mut stream = analyzer.token_stream(a);
-                let mut set = std::collections::HashSet::new();
+                let mut stream = analyzer.token_stream(text);
+                let mut tokens = Vec::new();
                 while stream.advance() {
-                    set.insert(stream.token().text.clone());
+                    let t = stream.token();
+                    tokens.push((t.text.clone(), t.offset_from..t.offset_to));
                 }
-                set
-            };
-            // Walk b's words one at a time to keep their written form.
-            let mut words = TextAnalyzer::builder(SimpleTokenizer::default()).build();
-            let mut stream = words.token_stream(b);
-            while stream.advance() {
-                let word = stream.token().text.clone();
-                let stem = {
-                    let mut analyzer = analyzer.clone();
-                    let mut stems = analyzer.token_stream(&word);
-                    if !stems.advance() {
-                        continue;
-                    }
-                    stems.token().text.clone()
+                tokens
+            })
+            .collect();
+        let a = Arc::new(Analysis(fields));
+        let mut cache = self.analysed.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= ANALYSIS_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key, a.clone());
+        a
+    }
+
+    /// The stems of a query per field, computed once per request for [`shared_terms`].
+    pub fn query_terms(&self, text: &str) -> QueryTerms {
+        QueryTerms(
+            self.analysis(text)
+                .0
+                .iter()
+                .map(|tokens| tokens.iter().map(|(stem, _)| stem.clone()).collect())
+                .collect(),
+        )
+    }
+
+    /// Words of `text` whose stems the query shares, rarest in the catalogue first, as they
+    /// are written in `text`: the "key terms" of an explanation.
+    pub fn shared_terms(&self, query: &QueryTerms, text: &str, max: usize) -> Vec<String> {
+        let searcher = self.reader.searcher();
+        let analysis = self.analysis(text);
+        let mut best: HashMap<String, (u64, String)> = HashMap::new();
+        for ((&field, tokens), stems) in self.fields.iter().zip(&analysis.0).zip(&query.0) {
+            for (stem, range) in tokens {
+                if !stems.contains(stem) {
+                    continue;
+                }
+                // Offsets point into `text`: the word as written.
+                let Some(word) = text.get(range.clone()) else {
+                    continue;
                 };
-                if !stems_a.contains(&stem) || word.chars().count() < 3 {
+                if word.chars().count() < 3 {
+                    continue;
+                }
+                let key = word.to_lowercase();
+                if best.contains_key(&key) {
                     continue;
                 }
                 let df = searcher
-                    .doc_freq(&Term::from_field_text(field, &stem))
+                    .doc_freq(&Term::from_field_text(field, stem))
                     .unwrap_or(u64::MAX);
-                let key = word.to_lowercase();
-                best.entry(key)
-                    .and_modify(|e| e.0 = e.0.min(df))
-                    .or_insert((df, word));
+                best.insert(key, (df, word.to_string()));
             }
         }
         let mut terms: Vec<(u64, String)> = best.into_values().collect();
@@ -219,6 +271,15 @@ impl LexicalIndex {
         terms.into_iter().take(max).map(|(_, w)| w).collect()
     }
 }
+
+/// Texts whose analysis is remembered before the cache starts over.
+const ANALYSIS_CACHE_LIMIT: usize = 50_000;
+
+/// Tokens per field: stem and the byte range of the word it came from.
+struct Analysis(Vec<Vec<(String, std::ops::Range<usize>)>>);
+
+/// A query's stems per analysed field.
+pub struct QueryTerms(Vec<HashSet<String>>);
 
 #[cfg(test)]
 mod tests {
@@ -259,11 +320,8 @@ mod tests {
                 ("c", "Software for schools"),
             ])
             .unwrap();
-        let terms = index.shared_terms(
-            "We monitor bridge sensors in the city",
-            "Sensors for bridges and cities",
-            5,
-        );
+        let query = index.query_terms("We monitor bridge sensors in the city");
+        let terms = index.shared_terms(&query, "Sensors for bridges and cities", 5);
         assert!(terms.contains(&"bridges".to_string()), "{terms:?}");
         assert!(terms.contains(&"Sensors".to_string()), "{terms:?}");
         assert_eq!(

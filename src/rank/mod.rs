@@ -131,40 +131,70 @@ pub struct SentenceCache {
     vectors: Mutex<HashMap<String, Vec<f32>>>,
 }
 
-/// Sentences kept before the cache starts over (about 30 MB of 384-d vectors).
-const SENTENCE_CACHE_LIMIT: usize = 20_000;
+/// Sentences kept before the cache starts over (about 300 MB of 384-d vectors; a catalogue of
+/// 5,000 profiles has about 40,000).
+const SENTENCE_CACHE_LIMIT: usize = 200_000;
 
 impl SentenceCache {
+    /// The cache key of one sentence embedded for a record of `kind`: stable across runs, so
+    /// vectors can be kept on disk under it.
+    pub fn key(embedder: &Embedder, kind: Kind, sentence: &str) -> String {
+        text_hash(&format!("{}\u{0}{sentence}", embedder.key(role_for(kind))))
+    }
+
+    /// Adds vectors computed elsewhere (loaded from disk, or by a warm-up).
+    pub fn insert(&self, items: impl IntoIterator<Item = (String, Vec<f32>)>) {
+        let mut cache = self.vectors.lock().unwrap_or_else(|p| p.into_inner());
+        for (k, v) in items {
+            if cache.len() >= SENTENCE_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(k, v);
+        }
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.vectors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.vectors.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     fn vectors(
         &self,
         embedder: &Embedder,
         kind: Kind,
         sentences: &[String],
     ) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let key = |s: &str| text_hash(&format!("{}\u{0}{s}", embedder.key(role_for(kind))));
-        let missing: Vec<&str> = {
+        let keys: Vec<String> = sentences
+            .iter()
+            .map(|s| Self::key(embedder, kind, s))
+            .collect();
+        let missing: Vec<(String, &str)> = {
             let cache = self.vectors.lock().unwrap_or_else(|p| p.into_inner());
-            sentences
-                .iter()
-                .filter(|s| !cache.contains_key(&key(s)))
-                .map(String::as_str)
+            keys.iter()
+                .zip(sentences)
+                .filter(|(k, _)| !cache.contains_key(*k))
+                .map(|(k, s)| (k.clone(), s.as_str()))
                 .collect()
         };
-        let fresh = if missing.is_empty() {
-            Vec::new()
-        } else {
-            embedder.embed(&missing, role_for(kind))?
-        };
-        let mut cache = self.vectors.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() + fresh.len() > SENTENCE_CACHE_LIMIT {
-            cache.clear();
+        if !missing.is_empty() {
+            let texts: Vec<&str> = missing.iter().map(|(_, s)| *s).collect();
+            let fresh = embedder.embed(&texts, role_for(kind))?;
+            self.insert(missing.into_iter().map(|(k, _)| k).zip(fresh));
         }
-        for (s, v) in missing.iter().zip(fresh) {
-            cache.insert(key(s), v);
-        }
-        Ok(sentences
+        let cache = self.vectors.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(keys
             .iter()
-            .map(|s| cache.get(&key(s)).cloned().unwrap_or_default())
+            .map(|k| cache.get(k).cloned().unwrap_or_default())
             .collect())
     }
 }
@@ -348,6 +378,9 @@ pub fn rank(
         (0..candidates.len().min(opts.k)).collect()
     };
 
+    let query_terms = opts
+        .explain
+        .then(|| catalog.lexical.query_terms(query.text));
     let mut matches = Vec::with_capacity(chosen.len());
     for (n, i) in chosen.into_iter().enumerate() {
         let c = &candidates[i];
@@ -357,18 +390,17 @@ pub fn rank(
             Some(Record::Challenge(ch)) => ch.title.clone(),
             None => String::new(),
         };
-        let explanation = if opts.explain {
-            Some(explain_one(
+        let explanation = match &query_terms {
+            Some(terms) => Some(explain_one(
                 embedder,
                 sentences,
                 catalog,
-                query,
+                (query, terms),
                 vector.as_deref(),
                 c,
                 record.as_ref(),
-            )?)
-        } else {
-            None
+            )?),
+            None => None,
         };
         matches.push(Match {
             id: c.id.clone(),
@@ -385,7 +417,7 @@ fn explain_one(
     embedder: &Embedder,
     sentences: &SentenceCache,
     catalog: &Catalog,
-    query: &Query,
+    (query, query_terms): (&Query, &lexical::QueryTerms),
     vector: Option<&[f32]>,
     c: &Candidate,
     record: Option<&Record>,
@@ -413,7 +445,7 @@ fn explain_one(
             evidence.truncate(3);
         }
     }
-    let terms = catalog.lexical.shared_terms(query.text, &text, 6);
+    let terms = catalog.lexical.shared_terms(query_terms, &text, 6);
     Ok(Explanation {
         summary: explain::summary(&c.parts, &facets, &evidence, &terms),
         scores: c.parts.clone(),

@@ -56,6 +56,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX records_by_hash ON records (text_hash);",
     // 2: audit trail and feedback.
     audit::MIGRATION,
+    // 3: vectors of single sentences, for explanations (keyed by model, side and sentence).
+    "CREATE TABLE sentence_vectors (
+        key TEXT PRIMARY KEY,
+        vector BLOB NOT NULL
+    );",
 ];
 
 /// A record as stored: its JSON and the hash of the text it embeds.
@@ -229,6 +234,40 @@ impl Store {
         }
         tx.commit().map_err(wrap)?;
         Ok(counts)
+    }
+
+    /// Every stored sentence vector with its key (see `rank::SentenceCache::key`).
+    pub fn sentence_vectors(&self) -> Result<Vec<(String, Vec<f32>)>, StoreError> {
+        let r = (|| {
+            let mut q = self
+                .conn
+                .prepare("SELECT key, vector FROM sentence_vectors")?;
+            let rows = q.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })();
+        self.sql(r)?
+            .into_iter()
+            .map(|(k, b)| blob_to_vector(&k, &b).map(|v| (k, v)))
+            .collect()
+    }
+
+    /// Keeps sentence vectors (one transaction).
+    pub fn put_sentence_vectors(&mut self, items: &[(String, Vec<f32>)]) -> Result<(), StoreError> {
+        let r = (|| {
+            let tx = self.conn.transaction()?;
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO sentence_vectors (key, vector) VALUES (?1, ?2)",
+                )?;
+                for (k, v) in items {
+                    put.execute(params![k, vector_to_blob(v)])?;
+                }
+            }
+            tx.commit()
+        })();
+        self.sql(r)
     }
 
     /// Deletes records by id; returns the ids that existed. Vectors no record uses go too.
