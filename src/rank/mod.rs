@@ -283,11 +283,14 @@ pub fn rank(
             .search(query.text, want)?
             .into_iter()
             .filter(|h| !excluded.contains(h.id.as_str()))
+            // Without a filter there is nothing to check here; the facets and vectors of the
+            // candidates that stay are looked up once, below.
             .filter(|h| {
-                catalog
-                    .dense
-                    .get(&h.id)
-                    .is_some_and(|(e, _)| opts.filter.matches(&e.facets))
+                opts.filter.is_empty()
+                    || catalog
+                        .dense
+                        .get(&h.id)
+                        .is_some_and(|(e, _)| opts.filter.matches(&e.facets))
             })
             .take(pool)
             .map(|h| (h.id, h.score))
