@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::model::{Model, ModelError};
+use crate::model::{Model, ModelError, Precision};
 pub use batch::{plan_batches, Window};
 
 /// Which side of a match a text is on; models with prompts embed the two sides differently.
@@ -120,7 +120,11 @@ impl Embedder {
             LongText::Truncate => "truncate".to_string(),
             LongText::Window { overlap } => format!("window{overlap}"),
         };
-        format!("{}|{side}|{long}", self.model.info.id)
+        let precision = match self.model.precision {
+            Precision::F32 => String::new(),
+            other => format!("@{other}"),
+        };
+        format!("{}{precision}|{side}|{long}", self.model.info.id)
     }
 
     pub fn embed(&self, texts: &[&str], role: Role) -> Result<Vec<Vec<f32>>, EmbedError> {

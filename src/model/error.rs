@@ -26,6 +26,8 @@ pub enum ModelError {
     #[error("fetch failed: {0}")]
     Fetch(String),
     #[error("inference failed: {0}")]
+    Inference(String),
+    #[error("inference failed: {0}")]
     Candle(#[from] candle_core::Error),
 }
 

