@@ -183,6 +183,8 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
             models_dir: args.models_dir.clone(),
             long_text: Some(LongText::Window { overlap: 32 }),
             batch_size: 32,
+            precision: Default::default(),
+            backend: Default::default(),
         }
         .embedder()?;
         let key = embedder.key(role_for(Kind::Startup));

@@ -70,6 +70,52 @@ pub fn erf(x: f32) -> f32 {
     y.copysign(x)
 }
 
+/// Lanes of the partial sums below: strict float order forbids LLVM from vectorising a plain
+/// reduction, so sums and maxima keep 16 independent accumulators.
+const LANES: usize = 16;
+
+/// Σ x, vectorisable.
+#[inline(always)]
+pub fn sum(x: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// max x, vectorisable (−∞ for an empty slice).
+#[inline(always)]
+pub fn max(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder().iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a = a.max(v);
+        }
+    }
+    acc.iter().fold(tail, |m, &v| m.max(v))
+}
+
+/// max |x|, vectorisable.
+#[inline(always)]
+pub fn max_abs(x: &[f32]) -> f32 {
+    let mut acc = [0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder().iter().fold(0f32, |m, &v| m.max(v.abs()));
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a = a.max(v.abs());
+        }
+    }
+    acc.iter().fold(tail, |m, &v| m.max(v))
+}
+
 multiversion! {
     /// Exact (erf) GELU in place, as BERT's `gelu` activation defines it.
     pub fn gelu(x: &mut [f32]) {
@@ -82,13 +128,11 @@ multiversion! {
 multiversion! {
     /// Softmax of one row in place.
     pub fn softmax(row: &mut [f32]) {
-        let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-        let mut sum = 0.0;
+        let max = max(row);
         for v in row.iter_mut() {
             *v = exp(*v - max);
-            sum += *v;
         }
-        let inv = 1.0 / sum;
+        let inv = 1.0 / sum(row);
         row.iter_mut().for_each(|v| *v *= inv);
     }
 }
@@ -97,8 +141,16 @@ multiversion! {
     /// Layer norm of one row in place: (x − mean) / sqrt(var + eps) · gamma + beta.
     pub fn layer_norm(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
         let n = row.len() as f32;
-        let mean = row.iter().sum::<f32>() / n;
-        let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+        let mean = sum(row) / n;
+        let mut sq = [0f32; LANES];
+        let chunks = row.chunks_exact(LANES);
+        let tail: f32 = chunks.remainder().iter().map(|v| (v - mean) * (v - mean)).sum();
+        for c in chunks {
+            for (a, v) in sq.iter_mut().zip(c) {
+                *a += (v - mean) * (v - mean);
+            }
+        }
+        let var = (sq.iter().sum::<f32>() + tail) / n;
         let inv = 1.0 / (var + eps).sqrt();
         for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
             *v = (*v - mean) * inv * g + b;

@@ -161,7 +161,7 @@ fn quantize_rows(x: &[f32], m: usize, k: usize, k_pad: usize) -> QuantRows {
 multiversion! {
     /// Symmetric per-row quantization to [−127, 127], stored with +128; returns the scale.
     fn quantize_row(row: &[f32], dst: &mut [u8]) -> f32 {
-        let amax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let amax = super::ops::max_abs(row);
         let scale = if amax > 0.0 { amax / 127.0 } else { 1.0 };
         let inv = 1.0 / scale;
         for (d, v) in dst.iter_mut().zip(row) {
