@@ -38,6 +38,10 @@ pub enum BenchCommand {
         /// Short queries (the queries.jsonl beside the corpus) each embedded alone, for latency.
         #[arg(long, default_value_t = 1000)]
         queries: usize,
+        /// Words kept of each latency query (0: all). 8 words ≈ 12 tokens, the API's typical
+        /// free-text query; SciFact's whole claims are about twice as long.
+        #[arg(long, default_value_t = 8)]
+        query_words: usize,
         #[arg(long, default_value_t = 32)]
         batch_size: usize,
         /// Print one JSON object per model instead of a table.
@@ -91,6 +95,7 @@ fn measure_one(
     corpus: &Path,
     limit: usize,
     queries: usize,
+    query_words: usize,
 ) -> anyhow::Result<Measurement> {
     let docs: Vec<Document> = govmatch::domain::read_jsonl(corpus)?;
     let texts: Vec<String> = docs.iter().take(limit).map(Document::full_text).collect();
@@ -104,7 +109,16 @@ fn measure_one(
         govmatch::domain::read_jsonl::<Document>(&query_file)
             .with_context(|| format!("reading latency queries from {}", query_file.display()))?
             .iter()
-            .map(Document::full_text)
+            .map(|q| {
+                let text = q.full_text();
+                if query_words == 0 {
+                    return text;
+                }
+                text.split_whitespace()
+                    .take(query_words)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .cycle()
             .take(queries)
             .collect()
@@ -152,6 +166,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         corpus,
         limit,
         queries,
+        query_words,
         batch_size,
         json,
     } = cmd
@@ -170,7 +185,13 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         backend,
     };
     if models.len() == 1 && precisions.len() == 1 {
-        let m = measure_one(model_args(&models[0], precisions[0]), &corpus, limit, queries)?;
+        let m = measure_one(
+            model_args(&models[0], precisions[0]),
+            &corpus,
+            limit,
+            queries,
+            query_words,
+        )?;
         if json {
             println!("{}", serde_json::to_string(&m)?);
         } else {
@@ -206,6 +227,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
                 .arg(&corpus)
                 .args(["--limit", &limit.to_string()])
                 .args(["--queries", &queries.to_string()])
+                .args(["--query-words", &query_words.to_string()])
                 .args(["--batch-size", &batch_size.to_string()])
                 .output()
                 .with_context(|| format!("running the benchmark for {model} {precision}"))?;

@@ -9,9 +9,29 @@
 //! - **both cores in every phase**: products, attention, and row-wise steps are all parallel;
 //! - **precision per model**: `f32` (gemm's AVX-512 kernels) or `int8` (VNNI, `qgemm`).
 
+mod fgemm;
 mod ops;
 mod qgemm;
 mod weights;
+
+/// Rows below which row-wise steps run on the calling thread: for a short query, waking the
+/// thread pool ~150 times per forward pass cost more than the work itself.
+pub(crate) const SERIAL_ROWS: usize = 64;
+
+/// Applies `f(row index, row)` to each `width`-wide row, in parallel when there are many.
+pub(crate) fn for_each_row(
+    buf: &mut [f32],
+    width: usize,
+    f: impl Fn(usize, &mut [f32]) + Sync + Send,
+) {
+    if buf.len() / width < SERIAL_ROWS {
+        buf.chunks_mut(width).enumerate().for_each(|(i, r)| f(i, r));
+    } else {
+        buf.par_chunks_mut(width)
+            .enumerate()
+            .for_each(|(i, r)| f(i, r));
+    }
+}
 
 use std::fmt;
 use std::path::Path;
@@ -72,14 +92,19 @@ struct Linear {
 }
 
 enum LinearKind {
+    /// Row-major `[n, k]`, multiplied by gemm (CPUs without AVX-512).
     F32(Vec<f32>),
+    F32Packed(fgemm::PackedF32),
     Int8(QLinear),
 }
 
 impl Linear {
     fn new(w: Vec<f32>, bias: Vec<f32>, n: usize, k: usize, precision: Precision) -> Self {
         let kind = match precision {
-            Precision::F32 => LinearKind::F32(w),
+            Precision::F32 => match fgemm::PackedF32::new(&w, n, k) {
+                Some(p) => LinearKind::F32Packed(p),
+                None => LinearKind::F32(w),
+            },
             Precision::Int8 => LinearKind::Int8(QLinear::new(&w, n, k)),
         };
         Linear { n, k, bias, kind }
@@ -89,6 +114,7 @@ impl Linear {
         self.bias.len() * 4
             + match &self.kind {
                 LinearKind::F32(w) => w.len() * 4,
+                LinearKind::F32Packed(p) => p.bytes(),
                 LinearKind::Int8(q) => q.bytes(),
             }
     }
@@ -96,15 +122,15 @@ impl Linear {
     /// `x·wᵀ + b (+ residual)` for `m` rows.
     fn forward(&self, x: &[f32], m: usize, residual: Option<&[f32]>) -> Vec<f32> {
         let mut out = vec![0f32; m * self.n];
-        let init = |(i, row): (usize, &mut [f32])| {
+        for_each_row(&mut out, self.n, |i, row| {
             row.copy_from_slice(&self.bias);
             if let Some(res) = residual {
                 ops::add_assign(row, &res[i * self.n..(i + 1) * self.n]);
             }
-        };
-        out.par_chunks_mut(self.n).enumerate().for_each(init);
+        });
         match &self.kind {
             LinearKind::F32(w) => matmul_acc(x, w, m, self.n, self.k, &mut out),
+            LinearKind::F32Packed(p) => p.forward_acc(x, m, &mut out),
             LinearKind::Int8(q) => q.forward_acc(x, m, &mut out),
         }
         out
@@ -275,28 +301,27 @@ impl NativeBert {
         for s in seqs {
             slots.extend(s.ids.iter().enumerate().map(|(pos, &id)| (id, pos)));
         }
-        x.par_chunks_mut(h)
-            .zip(slots.par_iter())
-            .for_each(|(row, &(id, pos))| {
-                let id = id as usize;
-                match &self.words {
-                    WordTable::F32(w) => row.copy_from_slice(&w[id * h..(id + 1) * h]),
-                    WordTable::Int8 { rows, scale } => {
-                        let s = scale[id];
-                        for (d, &q) in row.iter_mut().zip(&rows[id * h..(id + 1) * h]) {
-                            *d = q as f32 * s;
-                        }
+        for_each_row(&mut x, h, |i, row| {
+            let (id, pos) = slots[i];
+            let id = id as usize;
+            match &self.words {
+                WordTable::F32(w) => row.copy_from_slice(&w[id * h..(id + 1) * h]),
+                WordTable::Int8 { rows, scale } => {
+                    let s = scale[id];
+                    for (d, &q) in row.iter_mut().zip(&rows[id * h..(id + 1) * h]) {
+                        *d = q as f32 * s;
                     }
                 }
-                ops::add_assign(row, &self.positions[pos * h..(pos + 1) * h]);
-                ops::add_assign(row, &self.token_type0);
-                ops::layer_norm(
-                    row,
-                    &self.emb_norm.0,
-                    &self.emb_norm.1,
-                    self.config.layer_norm_eps,
-                );
-            });
+            }
+            ops::add_assign(row, &self.positions[pos * h..(pos + 1) * h]);
+            ops::add_assign(row, &self.token_type0);
+            ops::layer_norm(
+                row,
+                &self.emb_norm.0,
+                &self.emb_norm.1,
+                self.config.layer_norm_eps,
+            );
+        });
         x
     }
 
@@ -308,13 +333,15 @@ impl NativeBert {
         let ctx = self.attention(&qkv, seqs, m);
         let mut h1 = layer.attn_out.forward(&ctx, m, Some(&x));
         drop((x, qkv, ctx));
-        h1.par_chunks_mut(h)
-            .for_each(|r| ops::layer_norm(r, &layer.attn_norm.0, &layer.attn_norm.1, eps));
+        for_each_row(&mut h1, h, |_, r| {
+            ops::layer_norm(r, &layer.attn_norm.0, &layer.attn_norm.1, eps)
+        });
         let mut ff = layer.ff_in.forward(&h1, m, None);
-        ff.par_chunks_mut(4096).for_each(ops::gelu);
+        for_each_row(&mut ff, layer.ff_in.n, |_, r| ops::gelu(r));
         let mut out = layer.ff_out.forward(&ff, m, Some(&h1));
-        out.par_chunks_mut(h)
-            .for_each(|r| ops::layer_norm(r, &layer.out_norm.0, &layer.out_norm.1, eps));
+        for_each_row(&mut out, h, |_, r| {
+            ops::layer_norm(r, &layer.out_norm.0, &layer.out_norm.1, eps)
+        });
         out
     }
 
@@ -329,7 +356,13 @@ impl NativeBert {
         let jobs: Vec<(usize, usize)> = (0..seqs.len())
             .flat_map(|s| (0..heads).map(move |hd| (s, hd)))
             .collect();
-        jobs.par_iter().for_each(|&(s, hd)| {
+        // Short inputs: one run of jobs per thread instead of one wake-up per job.
+        let min_len = if m < SERIAL_ROWS {
+            jobs.len().div_ceil(rayon::current_num_threads())
+        } else {
+            1
+        };
+        jobs.par_iter().with_min_len(min_len).for_each(|&(s, hd)| {
             let (t0, len) = (seqs[s].start, seqs[s].len);
             let mut scores = vec![0f32; len * len];
             let q = &qkv[t0 * 3 * h + hd * dh..];
@@ -406,7 +439,7 @@ fn quantize_table(words: &[f32], h: usize) -> WordTable {
             let amax = src.iter().fold(0f32, |m, v| m.max(v.abs()));
             *s = if amax > 0.0 { amax / 127.0 } else { 1.0 };
             for (d, v) in dst.iter_mut().zip(src) {
-                *d = (v / *s).round_ties_even().clamp(-127.0, 127.0) as i8;
+                *d = ops::to_int((v / *s).clamp(-127.0, 127.0)) as i8;
             }
         });
     WordTable::Int8 { rows, scale }

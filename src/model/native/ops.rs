@@ -53,7 +53,17 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 5.000_000_1e-1;
     let y = p * r * r + r + 1.0;
-    y * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    y * f32::from_bits(((to_int(n) + 127) as u32) << 23)
+}
+
+/// Bits of 1.5·2²³: a float of that magnitude has no fraction bits.
+const MAGIC: f32 = 12_582_912.0;
+
+/// An integral float with |x| < 2²² as i32, by bit arithmetic: `as i32` saturates and checks
+/// for NaN, which LLVM cannot vectorise.
+#[inline(always)]
+pub fn to_int(x: f32) -> i32 {
+    (x + MAGIC).to_bits() as i32 - MAGIC.to_bits() as i32
 }
 
 /// erf(x) with absolute error below 2e-7 (Abramowitz & Stegun 7.1.26), branch-free.
@@ -93,7 +103,10 @@ pub fn sum(x: &[f32]) -> f32 {
 pub fn max(x: &[f32]) -> f32 {
     let mut acc = [f32::NEG_INFINITY; LANES];
     let chunks = x.chunks_exact(LANES);
-    let tail = chunks.remainder().iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| m.max(v));
     for c in chunks {
         for (a, &v) in acc.iter_mut().zip(c) {
             *a = a.max(v);

@@ -24,8 +24,8 @@ pub struct QLinear {
     k_pad: usize,
     /// Panels of NR columns: for each group of 4 k, NR columns × 4 bytes.
     packed: Vec<i8>,
-    /// Per padded column: Σ_k q(w), for the +128 correction.
-    col_sum: Vec<i32>,
+    /// Per padded column: 128·Σ_k q(w), the correction for the +128 offset of activations.
+    col_corr: Vec<i32>,
     /// Per padded column: the dequantization scale of its weights.
     col_scale: Vec<f32>,
 }
@@ -38,17 +38,17 @@ impl QLinear {
         let n_pad = n.div_ceil(NR) * NR;
         let mut q = vec![0i8; n_pad * k_pad];
         let mut col_scale = vec![0f32; n_pad];
-        let mut col_sum = vec![0i32; n_pad];
+        let mut col_corr = vec![0i32; n_pad];
         for c in 0..n {
             let row = &w[c * k..(c + 1) * k];
             let amax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
             let scale = if amax > 0.0 { amax / 127.0 } else { 1.0 };
             let dst = &mut q[c * k_pad..c * k_pad + k];
             for (d, v) in dst.iter_mut().zip(row) {
-                *d = (v / scale).round_ties_even().clamp(-127.0, 127.0) as i8;
+                *d = super::ops::to_int((v / scale).clamp(-127.0, 127.0)) as i8;
             }
             col_scale[c] = scale;
-            col_sum[c] = dst.iter().map(|&v| v as i32).sum();
+            col_corr[c] = 128 * dst.iter().map(|&v| v as i32).sum::<i32>();
         }
         let groups = k_pad / 4;
         let mut packed = vec![0i8; n_pad * k_pad];
@@ -68,14 +68,14 @@ impl QLinear {
             k,
             k_pad,
             packed,
-            col_sum,
+            col_corr,
             col_scale,
         }
     }
 
     /// Bytes held by the packed weights and their per-column data.
     pub fn bytes(&self) -> usize {
-        self.packed.len() + self.col_sum.len() * 4 + self.col_scale.len() * 4
+        self.packed.len() + self.col_corr.len() * 4 + self.col_scale.len() * 4
     }
 
     /// `out[m, n] += x[m, k] · wᵀ`; `out` already holds the bias (and any residual).
@@ -84,17 +84,68 @@ impl QLinear {
         assert_eq!(out.len(), m * self.n);
         let acts = quantize_rows(x, m, self.k, self.k_pad);
         let panels = self.col_scale.len() / NR;
-        let tasks = m.div_ceil(ROWS_PER_TASK) * panels;
+        let chunks = m.div_ceil(ROWS_PER_TASK);
+        // Few rows (a short query): one run of panels per thread, not one wake-up per panel.
+        let threads = rayon::current_num_threads();
+        let panels_per_task = if chunks >= threads {
+            1
+        } else {
+            panels.div_ceil(threads)
+        };
+        let groups = panels.div_ceil(panels_per_task);
+        let tasks = chunks * groups;
         let out_ptr = SyncPtr(out.as_mut_ptr());
         let kernel = pick_kernel();
+        let fused = fused_kernel();
         (0..tasks).into_par_iter().for_each(|t| {
-            let (chunk, panel) = (t / panels, t % panels);
+            let (chunk, group) = (t / groups, t % groups);
+            let first = group * panels_per_task;
+            for panel in first..(first + panels_per_task).min(panels) {
+                self.panel_task(&acts, m, chunk, panel, out_ptr, kernel, fused);
+            }
+        });
+    }
+
+    /// Rows of one task chunk against one column panel.
+    #[allow(clippy::too_many_arguments)]
+    fn panel_task(
+        &self,
+        acts: &QuantRows,
+        m: usize,
+        chunk: usize,
+        panel: usize,
+        out_ptr: SyncPtr<f32>,
+        kernel: Kernel,
+        fused: Option<FusedKernel>,
+    ) {
+        {
             let rows = chunk * ROWS_PER_TASK..((chunk + 1) * ROWS_PER_TASK).min(m);
             let panel_w = &self.packed[panel * self.k_pad * NR..(panel + 1) * self.k_pad * NR];
             let cols = panel * NR..((panel + 1) * NR).min(self.n);
             let mut acc = [[0i32; NR]; MR];
             for r0 in rows.clone().step_by(MR) {
                 let a = &acts.data[r0 * self.k_pad..(r0 + MR) * self.k_pad];
+                if let (Some(fused), true) = (fused, cols.len() == NR) {
+                    let valid = MR.min(rows.end - r0);
+                    // SAFETY: rows r0..r0+valid and the panel's NR columns lie inside `out`
+                    // (valid ≤ m − r0, cols.end ≤ n) and belong to this task alone.
+                    unsafe {
+                        fused(
+                            a,
+                            self.k_pad,
+                            panel_w,
+                            Epilogue {
+                                out: out_ptr.get().add(r0 * self.n + cols.start),
+                                ldo: self.n,
+                                rows: valid,
+                                corr: &self.col_corr[cols.clone()],
+                                col_scale: &self.col_scale[cols.clone()],
+                                row_scale: &acts.scale[r0..r0 + valid],
+                            },
+                        )
+                    };
+                    continue;
+                }
                 kernel(a, self.k_pad, panel_w, &mut acc);
                 for r in 0..MR.min(rows.end - r0) {
                     let row = r0 + r;
@@ -109,13 +160,13 @@ impl QLinear {
                     dequantize_into(
                         dst,
                         &acc[r][..cols.len()],
-                        &self.col_sum[cols.clone()],
+                        &self.col_corr[cols.clone()],
                         &self.col_scale[cols.clone()],
                         acts.scale[row],
                     );
                 }
             }
-        });
+        }
     }
 }
 
@@ -133,9 +184,9 @@ impl<T> SyncPtr<T> {
 }
 
 multiversion! {
-    fn dequantize_into(dst: &mut [f32], acc: &[i32], col_sum: &[i32], col_scale: &[f32], row_scale: f32) {
-        for (((d, &a), &s), &sc) in dst.iter_mut().zip(acc).zip(col_sum).zip(col_scale) {
-            *d += (a - 128 * s) as f32 * (sc * row_scale);
+    fn dequantize_into(dst: &mut [f32], acc: &[i32], corr: &[i32], col_scale: &[f32], row_scale: f32) {
+        for (((d, &a), &c), &sc) in dst.iter_mut().zip(acc).zip(corr).zip(col_scale) {
+            *d += (a - c) as f32 * (sc * row_scale);
         }
     }
 }
@@ -151,10 +202,19 @@ fn quantize_rows(x: &[f32], m: usize, k: usize, k_pad: usize) -> QuantRows {
     // 128 is zero after the offset: padding rows and columns contribute nothing.
     let mut data = vec![128u8; m_pad * k_pad];
     let mut scale = vec![1f32; m];
-    data.par_chunks_mut(k_pad)
-        .zip(scale.par_iter_mut())
-        .zip(x.par_chunks(k))
-        .for_each(|((dst, s), row)| *s = quantize_row(row, &mut dst[..k]));
+    let one =
+        |((dst, s), row): ((&mut [u8], &mut f32), &[f32])| *s = quantize_row(row, &mut dst[..k]);
+    if m < super::SERIAL_ROWS {
+        data.chunks_mut(k_pad)
+            .zip(scale.iter_mut())
+            .zip(x.chunks(k))
+            .for_each(one);
+    } else {
+        data.par_chunks_mut(k_pad)
+            .zip(scale.par_iter_mut())
+            .zip(x.par_chunks(k))
+            .for_each(one);
+    }
     QuantRows { data, scale }
 }
 
@@ -165,7 +225,7 @@ multiversion! {
         let scale = if amax > 0.0 { amax / 127.0 } else { 1.0 };
         let inv = 1.0 / scale;
         for (d, v) in dst.iter_mut().zip(row) {
-            *d = ((v * inv).round_ties_even() as i32 + 128) as u8;
+            *d = (super::ops::to_int(v * inv) + 128) as u8;
         }
         scale
     }
@@ -210,6 +270,55 @@ fn kernel_portable(a: &[u8], lda: usize, panel: &[i8], acc: &mut [[i32; NR]; MR]
     }
 }
 
+/// Where a fused kernel adds its dequantized results: `rows` rows of NR columns at `out`.
+struct Epilogue<'a> {
+    out: *mut f32,
+    ldo: usize,
+    rows: usize,
+    corr: &'a [i32],
+    col_scale: &'a [f32],
+    row_scale: &'a [f32],
+}
+
+/// Product and dequantization in one call, for full panels (unsafe: `Epilogue::out` must be
+/// valid for its rows × NR columns).
+type FusedKernel = unsafe fn(&[u8], usize, &[i8], Epilogue);
+
+fn fused_kernel() -> Option<FusedKernel> {
+    #[cfg(target_arch = "x86_64")]
+    if vnni_available() {
+        return Some(kernel_vnni_fused_safe);
+    }
+    None
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe fn kernel_vnni_fused_safe(a: &[u8], lda: usize, panel: &[i8], e: Epilogue) {
+    assert!(a.len() >= MR * lda && panel.len() >= lda * NR && lda.is_multiple_of(4));
+    assert!(e.rows <= MR && e.corr.len() == NR && e.col_scale.len() == NR);
+    assert!(e.row_scale.len() >= e.rows);
+    // SAFETY: only chosen when `vnni_available()`; the bounds above cover the loads, the caller
+    // vouches for `e.out`.
+    unsafe { kernel_vnni_fused(a.as_ptr(), lda, panel.as_ptr(), e) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+unsafe fn kernel_vnni_fused(a: *const u8, lda: usize, panel: *const i8, e: Epilogue) {
+    use std::arch::x86_64::*;
+    let c = vnni_block(a, lda, panel);
+    for (r, cr) in c.iter().enumerate().take(e.rows) {
+        let rs = _mm512_set1_ps(e.row_scale[r]);
+        for (j, cj) in cr.iter().enumerate() {
+            let corr = _mm512_loadu_si512(e.corr.as_ptr().add(j * 16) as *const __m512i);
+            let scale = _mm512_mul_ps(_mm512_loadu_ps(e.col_scale.as_ptr().add(j * 16)), rs);
+            let v = _mm512_cvtepi32_ps(_mm512_sub_epi32(*cj, corr));
+            let dst = e.out.add(r * e.ldo + j * 16);
+            _mm512_storeu_ps(dst, _mm512_fmadd_ps(v, scale, _mm512_loadu_ps(dst)));
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 fn kernel_vnni_safe(a: &[u8], lda: usize, panel: &[i8], acc: &mut [[i32; NR]; MR]) {
     assert!(a.len() >= MR * lda && panel.len() >= lda * NR && lda.is_multiple_of(4));
@@ -220,6 +329,24 @@ fn kernel_vnni_safe(a: &[u8], lda: usize, panel: &[i8], acc: &mut [[i32; NR]; MR
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
 unsafe fn kernel_vnni(a: *const u8, lda: usize, panel: *const i8, acc: &mut [[i32; NR]; MR]) {
+    use std::arch::x86_64::*;
+    let c = vnni_block(a, lda, panel);
+    for (cr, out) in c.iter().zip(acc.iter_mut()) {
+        for (j, cj) in cr.iter().enumerate() {
+            _mm512_storeu_si512(out.as_mut_ptr().add(j * 16) as *mut __m512i, *cj);
+        }
+    }
+}
+
+/// The i32 sums of MR rows × NR columns, kept in 24 registers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+#[inline]
+unsafe fn vnni_block(
+    a: *const u8,
+    lda: usize,
+    panel: *const i8,
+) -> [[std::arch::x86_64::__m512i; 4]; MR] {
     use std::arch::x86_64::*;
     let mut c = [[_mm512_setzero_si512(); 4]; MR];
     for g in 0..lda / 4 {
@@ -237,11 +364,7 @@ unsafe fn kernel_vnni(a: *const u8, lda: usize, panel: *const i8, acc: &mut [[i3
             }
         }
     }
-    for (cr, out) in c.iter().zip(acc.iter_mut()) {
-        for (j, cj) in cr.iter().enumerate() {
-            _mm512_storeu_si512(out.as_mut_ptr().add(j * 16) as *mut __m512i, *cj);
-        }
-    }
+    c
 }
 
 #[cfg(test)]
