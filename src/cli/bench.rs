@@ -64,7 +64,9 @@ struct Measurement {
     query_tokens_mean: f64,
     query_p50_ms: f64,
     query_p99_ms: f64,
-    /// Resident memory after the run (weights + working set), and the peak including loading.
+    /// Resident memory the loaded model (weights + tokenizer) added, the whole process's after
+    /// the run (model + working set), and its peak including loading.
+    model_rss_mb: f64,
     rss_mb: f64,
     peak_rss_mb: f64,
 }
@@ -124,7 +126,9 @@ fn measure_one(
             .collect()
     };
     let backend = format!("{:?}", model.backend).to_lowercase();
+    let baseline_mb = status_mb("VmRSS:");
     let embedder = model.embedder_or(LongText::Truncate)?;
+    let loaded_mb = status_mb("VmRSS:") - baseline_mb;
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     // Warm-up: page in the weights and the allocator before timing.
     embedder.embed(&refs[..refs.len().min(8)], Role::Passage)?;
@@ -152,6 +156,7 @@ fn measure_one(
         query_tokens_mean: query_tokens as f64 / latencies.len().max(1) as f64,
         query_p50_ms: percentile(&latencies, 0.50),
         query_p99_ms: percentile(&latencies, 0.99),
+        model_rss_mb: loaded_mb,
         rss_mb: status_mb("VmRSS:"),
         peak_rss_mb: status_mb("VmHWM:"),
     })

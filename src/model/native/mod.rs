@@ -224,10 +224,19 @@ impl NativeBert {
                 precision,
             ))
         };
-        let words = get("embeddings.word_embeddings.weight", &[config.vocab_size, h])?;
+        let words_shape = [config.vocab_size, h];
+        let words_name = "embeddings.word_embeddings.weight";
         let words = match precision {
-            Precision::F32 => WordTable::F32(words),
-            Precision::Int8 => quantize_table(&words, h),
+            Precision::F32 => WordTable::F32(get(words_name, &words_shape)?),
+            Precision::Int8 => {
+                let mut rows = Vec::with_capacity(config.vocab_size * h);
+                let mut scale = Vec::with_capacity(config.vocab_size);
+                file.for_each_row(words_name, &words_shape, |row| {
+                    let s = quantize_row_i8(row, &mut rows);
+                    scale.push(s);
+                })?;
+                WordTable::Int8 { rows, scale }
+            }
         };
         let positions = get(
             "embeddings.position_embeddings.weight",
@@ -429,20 +438,15 @@ struct Seq<'a> {
     len: usize,
 }
 
-fn quantize_table(words: &[f32], h: usize) -> WordTable {
-    let mut rows = vec![0i8; words.len()];
-    let mut scale = vec![0f32; words.len() / h];
-    rows.par_chunks_mut(h)
-        .zip(scale.par_iter_mut())
-        .zip(words.par_chunks(h))
-        .for_each(|((dst, s), src)| {
-            let amax = src.iter().fold(0f32, |m, v| m.max(v.abs()));
-            *s = if amax > 0.0 { amax / 127.0 } else { 1.0 };
-            for (d, v) in dst.iter_mut().zip(src) {
-                *d = ops::to_int((v / *s).clamp(-127.0, 127.0)) as i8;
-            }
-        });
-    WordTable::Int8 { rows, scale }
+/// Appends `row` quantized symmetrically to int8 and returns its scale.
+fn quantize_row_i8(row: &[f32], out: &mut Vec<i8>) -> f32 {
+    let amax = ops::max_abs(row);
+    let s = if amax > 0.0 { amax / 127.0 } else { 1.0 };
+    out.extend(
+        row.iter()
+            .map(|v| ops::to_int((v / s).clamp(-127.0, 127.0)) as i8),
+    );
+    s
 }
 
 impl Encoder for NativeBert {

@@ -101,6 +101,19 @@ impl WeightFile {
     /// The tensor `name` (or `bert.name`, as BertForX checkpoints store it) as f32, checked
     /// against `shape`.
     pub fn tensor(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, ModelError> {
+        let mut out = Vec::with_capacity(shape.iter().product());
+        self.for_each_row(name, shape, |row| out.extend_from_slice(row))?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each row (last dimension) of tensor `name` as f32, without materialising
+    /// the whole tensor: the int8 word table never holds the f32 one in memory.
+    pub fn for_each_row(
+        &self,
+        name: &str,
+        shape: &[usize],
+        mut f: impl FnMut(&[f32]),
+    ) -> Result<(), ModelError> {
         let st = SafeTensors::deserialize(&self.map)
             .map_err(|e| self.format(format!("unreadable safetensors: {e}")))?;
         let view = st
@@ -113,24 +126,25 @@ impl WeightFile {
                 view.shape()
             )));
         }
-        let data = view.data();
-        let values = match view.dtype() {
-            Dtype::F32 => data
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-            Dtype::F16 => data
-                .chunks_exact(2)
-                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
-                .collect(),
-            Dtype::BF16 => data
-                .chunks_exact(2)
-                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
-                .collect(),
+        let width = shape.last().copied().unwrap_or(1).max(1);
+        let size = match view.dtype() {
+            Dtype::F32 => 4,
+            Dtype::F16 | Dtype::BF16 => 2,
             other => {
                 return Err(self.format(format!("tensor `{name}` has unsupported dtype {other:?}")))
             }
         };
-        Ok(values)
+        let mut row = vec![0f32; width];
+        for bytes in view.data().chunks_exact(width * size) {
+            for (v, c) in row.iter_mut().zip(bytes.chunks_exact(size)) {
+                *v = match view.dtype() {
+                    Dtype::F32 => f32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                    Dtype::F16 => half::f16::from_le_bytes([c[0], c[1]]).to_f32(),
+                    _ => half::bf16::from_le_bytes([c[0], c[1]]).to_f32(),
+                };
+            }
+            f(&row);
+        }
+        Ok(())
     }
 }
