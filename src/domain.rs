@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A startup's profile, as directories and the sample data describe it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Startup {
     pub id: String,
@@ -31,7 +31,7 @@ pub struct Startup {
 }
 
 /// A problem statement written by an agency.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Challenge {
     pub id: String,
@@ -83,7 +83,7 @@ impl Challenge {
 }
 
 /// Which collection a record belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     #[serde(alias = "startups")]
@@ -357,7 +357,7 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(
 
 /// One suggestion: a record of the searched kind, where it ranks, and why it is there. What
 /// every front end returns (API JSON, batch JSONL, explanations on the command line).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Match {
     pub id: String,
     /// Startup name or challenge title.
@@ -372,7 +372,7 @@ pub struct Match {
 }
 
 /// Why a record was suggested, in parts a machine can use and a summary a person can read.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Explanation {
     /// One or two plain sentences for a non-technical reader.
     pub summary: String,
@@ -386,7 +386,7 @@ pub struct Explanation {
 }
 
 /// The signals behind a score; absent parts did not contribute.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScoreParts {
     /// Cosine similarity of the two texts' vectors.
     pub dense: Option<f32>,
@@ -399,14 +399,14 @@ pub struct ScoreParts {
     pub fused: Option<f32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FacetMatch {
     /// "sectors", "region" or "language".
     pub facet: String,
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Evidence {
     pub text: String,
     /// Cosine similarity of this sentence to the query.

@@ -167,6 +167,60 @@ fn routes_answer_with_matches_and_json_errors() {
         (200, serde_json::json!({"status": "ok"}))
     );
 
+    // The OpenAPI description covers every route a client may call, with the error shape.
+    let (status, doc) = json(a, "GET", "/v1/openapi.json", None);
+    assert_eq!(status, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
+    for (path, method) in [
+        ("/v1/health", "get"),
+        ("/v1/ready", "get"),
+        ("/v1/challenges/{id}/matches", "get"),
+        ("/v1/startups/{id}/matches", "get"),
+        ("/v1/match", "post"),
+        ("/v1/feedback", "post"),
+        ("/v1/{kind}", "post"),
+        ("/v1/{kind}/{id}", "get"),
+        ("/v1/{kind}/{id}", "delete"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing from openapi.json"
+        );
+    }
+    let params: Vec<&str> = doc["paths"]["/v1/challenges/{id}/matches"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for p in [
+        "k",
+        "mode",
+        "diversity",
+        "min_score",
+        "like",
+        "open",
+        "region",
+    ] {
+        assert!(
+            params.contains(&p),
+            "parameter {p} undocumented: {params:?}"
+        );
+    }
+    for schema in [
+        "Match",
+        "Explanation",
+        "ErrorBody",
+        "Startup",
+        "Challenge",
+        "FreeText",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "schema {schema} missing"
+        );
+    }
+
     let (status, v) = json(a, "GET", "/v1/challenges/hh-c-002/matches?k=5", None);
     assert_eq!(status, 200, "{v}");
     let matches = v["matches"].as_array().unwrap();
@@ -676,6 +730,7 @@ fn api_keys_scope_reads_and_writes_and_a_full_queue_answers_429() {
     let (rb, wb) = (bearer(read), bearer(write));
     let path = "/v1/challenges/hh-c-002/matches?k=3&explain=false";
     assert_eq!(send(a, "GET", "/v1/health", &[], None).0, 200);
+    assert_eq!(send(a, "GET", "/v1/openapi.json", &[], None).0, 200);
     let (status, v) = send_json(a, "GET", path, &[], None);
     assert_eq!(
         (status, v["error"]["code"].as_str()),

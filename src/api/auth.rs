@@ -64,7 +64,7 @@ impl ApiKeys {
 
 /// The scope a route needs; None for the public probes.
 fn needed(method: &Method, path: &str) -> Option<Scope> {
-    if path == "/v1/health" || path == "/v1/ready" {
+    if path == "/v1/health" || path == "/v1/ready" || path == "/v1/openapi.json" {
         return None;
     }
     let reads = method == Method::GET

@@ -16,7 +16,7 @@ use super::{ApiError, Server};
 /// Longest comment kept, in characters.
 const MAX_COMMENT_CHARS: usize = 2000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedbackBody {
     /// The `request_id` of the match response judged.
@@ -28,10 +28,21 @@ pub struct FeedbackBody {
     comment: Option<String>,
 }
 
+/// A judgement of one served match, kept for evaluation (`govmatch feedback export --qrels`).
+#[utoipa::path(post, path = "/v1/feedback", tag = "feedback", request_body = FeedbackBody,
+    responses(
+        (status = 201, description = "recorded", body = Ack),
+        (status = 404, description = "unknown request id, or the item was not in its list", body = super::openapi::ErrorBody),
+        (status = 422, description = "invalid body", body = super::openapi::ErrorBody),
+        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
+        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
+        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
+        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+    ))]
 pub async fn give(
     State(server): State<Arc<Server>>,
     body: Result<Json<FeedbackBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(StatusCode, Json<Ack>), ApiError> {
     let Json(b) = body.map_err(ApiError::from_json_rejection)?;
     if !(-1..=2).contains(&b.label) {
         return Err(ApiError::invalid(
@@ -80,11 +91,14 @@ pub async fn give(
                 given_at: None,
             })
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        Ok((
-            StatusCode::CREATED,
-            Json(serde_json::json!({"status": "recorded"})),
-        ))
+        Ok((StatusCode::CREATED, Json(Ack { status: "recorded" })))
     })
     .await
     .map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+/// What a write answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Ack {
+    pub status: &'static str,
 }

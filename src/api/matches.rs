@@ -24,9 +24,11 @@ const MAX_K: usize = 1000;
 const MAX_QUERY_CHARS: usize = 20_000;
 
 /// Query parameters of the id-based match routes; lists are comma-separated.
-#[derive(Debug, Deserialize, Serialize, Default)]
+#[derive(Debug, Deserialize, Serialize, Default, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct MatchParams {
+    /// How many matches (1–1000, default 10).
     k: Option<usize>,
     exact: Option<bool>,
     ef: Option<usize>,
@@ -149,7 +151,7 @@ fn options(b: Body) -> Result<RankOptions, ApiError> {
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MatchResponse {
     request_id: String,
     model: String,
@@ -263,6 +265,17 @@ async fn by_record(
     .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
+/// Startups that fit the stored challenge `id`, ranked, with reasons.
+#[utoipa::path(get, path = "/v1/challenges/{id}/matches", tag = "matches",
+    params(("id" = String, Path, description = "record id"), MatchParams),
+    responses(
+        (status = 200, description = "ranked matches", body = MatchResponse),
+        (status = 404, description = "no such record", body = super::openapi::ErrorBody),
+        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
+        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
+        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
+        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+    ))]
 pub async fn challenge_matches(
     State(server): State<Arc<Server>>,
     Extension(RequestId(request_id)): Extension<RequestId>,
@@ -281,6 +294,17 @@ pub async fn challenge_matches(
     .await
 }
 
+/// Challenges the stored startup `id` fits, ranked, with reasons.
+#[utoipa::path(get, path = "/v1/startups/{id}/matches", tag = "matches",
+    params(("id" = String, Path, description = "record id"), MatchParams),
+    responses(
+        (status = 200, description = "ranked matches", body = MatchResponse),
+        (status = 404, description = "no such record", body = super::openapi::ErrorBody),
+        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
+        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
+        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
+        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+    ))]
 pub async fn startup_matches(
     State(server): State<Arc<Server>>,
     Extension(RequestId(request_id)): Extension<RequestId>,
@@ -299,7 +323,7 @@ pub async fn startup_matches(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FreeText {
     text: String,
@@ -321,6 +345,18 @@ pub struct FreeText {
     explain: Option<bool>,
 }
 
+/// Records that fit a free text (a challenge draft or a startup description).
+#[utoipa::path(post, path = "/v1/match", tag = "matches", request_body = FreeText,
+    responses(
+        (status = 200, description = "ranked matches", body = MatchResponse),
+        (status = 413, description = "body too large", body = super::openapi::ErrorBody),
+        (status = 422, description = "invalid body", body = super::openapi::ErrorBody),
+        (status = 429, description = "embedding queue full; retry after `Retry-After`", body = super::openapi::ErrorBody),
+        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
+        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
+        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
+        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+    ))]
 pub async fn free_text(
     State(server): State<Arc<Server>>,
     Extension(RequestId(request_id)): Extension<RequestId>,

@@ -10,6 +10,7 @@ mod error;
 mod feedback;
 mod matches;
 mod metrics;
+mod openapi;
 mod records;
 
 use std::collections::HashMap;
@@ -246,6 +247,7 @@ pub fn router(server: Arc<Server>, keys: Arc<ApiKeys>) -> Router {
         .route("/v1/health", get(health))
         .route("/v1/ready", get(ready))
         .route("/metrics", get(render_metrics))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
         .route(
             "/v1/challenges/{id}/matches",
             get(matches::challenge_matches),
@@ -315,11 +317,19 @@ async fn request_id(
     res
 }
 
+/// Liveness: the process answers (the model may still be loading).
+#[utoipa::path(get, path = "/v1/health", tag = "meta", security(()),
+    responses((status = 200, description = "alive", body = serde_json::Value, example = json!({"status": "ok"}))))]
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
 /// 200 once the model and both indexes are loaded (with what is loaded), 503 before.
+#[utoipa::path(get, path = "/v1/ready", tag = "meta", security(()),
+    responses(
+        (status = 200, description = "ready", body = serde_json::Value,
+         example = json!({"ready": true, "model": "multilingual-e5-small", "startups": 300, "challenges": 40})),
+        (status = 503, description = "still loading", body = openapi::ErrorBody)))]
 async fn ready(State(server): State<Arc<Server>>) -> Result<Json<serde_json::Value>, ApiError> {
     let app = server.app()?;
     Ok(Json(serde_json::json!({

@@ -28,6 +28,18 @@ pub(super) fn kind_of(segment: &str) -> Result<Kind, ApiError> {
     }
 }
 
+/// One stored record, as it was sent.
+#[utoipa::path(get, path = "/v1/{kind}/{id}", tag = "records",
+    params(("kind" = String, Path, description = "`startups` or `challenges`"),
+           ("id" = String, Path, description = "record id")),
+    responses(
+        (status = 200, description = "the record (a Startup or a Challenge)", body = serde_json::Value),
+        (status = 404, description = "no such record or collection", body = super::openapi::ErrorBody),
+        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
+        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
+        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
+        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+    ))]
 pub async fn get_record(
     State(server): State<Arc<Server>>,
     Path((kind, id)): Path<(String, String)>,
@@ -45,16 +57,54 @@ pub async fn get_record(
 }
 
 /// A body line that could not be stored.
-#[derive(Debug, serde::Serialize)]
-struct LineError {
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LineError {
     line: usize,
     field: Option<String>,
     message: String,
 }
 
+fn to_json(v: impl serde::Serialize) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Stored or bulk-loaded records: the per-line outcome of an NDJSON upsert.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BulkResult {
+    stored: usize,
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    rejected: usize,
+    errors: Vec<LineError>,
+}
+
+/// The outcome of a single-record upsert.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Stored {
+    id: String,
+    /// `created`, `updated` or `unchanged`.
+    status: &'static str,
+}
+
 /// Creates or replaces records. JSON: one record (201 created / 200 updated). NDJSON: every
 /// valid line is stored in one transaction and every bad line reported with its number and
 /// field (200 when all were stored, 422 when none could be).
+#[utoipa::path(post, path = "/v1/{kind}", tag = "records",
+    params(("kind" = String, Path, description = "`startups` or `challenges`")),
+    request_body(description = "one Startup/Challenge as application/json, or many as application/x-ndjson (one per line)",
+        content((govmatch::domain::Startup = "application/json"), (String = "application/x-ndjson"))),
+    responses(
+        (status = 201, description = "one record created", body = Stored),
+        (status = 200, description = "record updated or unchanged; or NDJSON with at least one line stored", body = BulkResult),
+        (status = 413, description = "body too large", body = super::openapi::ErrorBody),
+        (status = 415, description = "neither JSON nor NDJSON", body = super::openapi::ErrorBody),
+        (status = 422, description = "invalid record (field named), or no NDJSON line could be stored", body = BulkResult),
+        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
+        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
+        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
+        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+    ))]
 pub async fn upsert(
     State(server): State<Arc<Server>>,
     Path(kind): Path<String>,
@@ -95,7 +145,10 @@ pub async fn upsert(
                 };
                 Ok((
                     status,
-                    Json(serde_json::json!({"id": record.id(), "status": word})),
+                    Json(to_json(Stored {
+                        id: record.id().to_string(),
+                        status: word,
+                    })?),
                 ))
             })
             .await
@@ -117,10 +170,14 @@ pub async fn upsert(
                 };
                 Ok((
                     status,
-                    Json(serde_json::json!({
-                        "stored": n, "created": created, "updated": updated,
-                        "unchanged": unchanged, "rejected": errors.len(), "errors": errors,
-                    })),
+                    Json(to_json(BulkResult {
+                        stored: n,
+                        created,
+                        updated,
+                        unchanged,
+                        rejected: errors.len(),
+                        errors,
+                    })?),
                 ))
             })
             .await
@@ -262,6 +319,18 @@ fn store_all(
     Ok((counts.inserted, counts.updated, counts.unchanged))
 }
 
+/// Removes a record from the store and both indexes.
+#[utoipa::path(delete, path = "/v1/{kind}/{id}", tag = "records",
+    params(("kind" = String, Path, description = "`startups` or `challenges`"),
+           ("id" = String, Path, description = "record id")),
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 404, description = "no such record or collection", body = super::openapi::ErrorBody),
+        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
+        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
+        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
+        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+    ))]
 pub async fn delete_record(
     State(server): State<Arc<Server>>,
     Path((kind, id)): Path<(String, String)>,

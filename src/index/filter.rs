@@ -46,7 +46,7 @@ impl Facets {
 
 /// Conditions a result must meet; empty parts match everything. Within a part any listed value
 /// matches; all given parts must match.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Filter {
     #[serde(default)]
     pub region: Vec<String>,

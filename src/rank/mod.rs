@@ -19,7 +19,7 @@ use crate::ingest::{text_hash, Record};
 pub use lexical::{LexicalError, LexicalHit, LexicalIndex};
 
 /// How candidates are found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Nearest vectors: finds what is meant, across languages.

@@ -147,7 +147,7 @@ impl QLinear {
                     continue;
                 }
                 kernel(a, self.k_pad, panel_w, &mut acc);
-                for r in 0..MR.min(rows.end - r0) {
+                for (r, acc_row) in acc.iter().enumerate().take(rows.end - r0) {
                     let row = r0 + r;
                     // SAFETY: tasks own disjoint (row range × column panel) blocks of `out`,
                     // and `row < m`, `cols.end <= n` keep every write inside it.
@@ -159,7 +159,7 @@ impl QLinear {
                     };
                     dequantize_into(
                         dst,
-                        &acc[r][..cols.len()],
+                        &acc_row[..cols.len()],
                         &self.col_corr[cols.clone()],
                         &self.col_scale[cols.clone()],
                         acts.scale[row],
