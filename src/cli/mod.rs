@@ -89,7 +89,7 @@ pub struct ModelArgs {
     #[arg(long, env = "GOVMATCH_PRECISION", default_value = "f32")]
     pub precision: Precision,
     /// Encoder implementation: `native` (govmatch's kernels) or `candle` (the f32 reference).
-    #[arg(long, env = "GOVMATCH_BACKEND", default_value = "native", hide = true)]
+    #[arg(long, env = "GOVMATCH_BACKEND", default_value = "native")]
     pub backend: Backend,
 }
 
