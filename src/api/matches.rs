@@ -148,6 +148,7 @@ fn options(b: Body) -> Result<RankOptions, ApiError> {
         like: b.like,
         unlike: b.unlike,
         explain: b.explain.unwrap_or(true),
+        lexical_weight: govmatch::rank::DEFAULT_LEXICAL_WEIGHT,
     })
 }
 
@@ -201,8 +202,8 @@ fn run(
         vector: asked.vector,
         facets: asked.facets,
     };
-    let matches =
-        rank::rank(&app.embedder, &app.sentences, &query, &catalog, &opts).map_err(rank_error)?;
+    let matches = rank::rank(Some(&app.embedder), &app.sentences, &query, &catalog, &opts)
+        .map_err(rank_error)?;
     let model = app.embedder.model().info.id.clone();
     let index_version = format!("{}@{}", target.plural(), snapshot.version());
     app.audit.record(AuditEntry {

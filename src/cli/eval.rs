@@ -39,10 +39,15 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Several configurations on one dataset in one go (models × modes × search × diversity
+    /// × query prompt): one table of metrics, index recall, queries/s and a significance test
+    /// against a baseline row; optionally JSON, CSV, TREC runs and an SVG chart.
+    Compare(super::compare::CompareArgs),
 }
 
 pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
     match cmd {
+        EvalCommand::Compare(args) => super::compare::run(args),
         EvalCommand::Sample {
             challenges,
             startups,

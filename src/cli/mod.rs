@@ -5,9 +5,11 @@ mod batch;
 mod bench;
 mod bench_index;
 mod catalog;
+mod compare;
 mod demo;
 mod eval;
 mod models;
+mod plot;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

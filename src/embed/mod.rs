@@ -6,6 +6,7 @@
 //! a token budget so memory stays flat whatever the texts).
 
 mod batch;
+pub mod cache;
 pub mod queue;
 
 use std::sync::Arc;
@@ -14,9 +15,10 @@ use rayon::prelude::*;
 
 use crate::model::{Model, ModelError, Precision};
 pub use batch::{plan_batches, Window};
+pub use cache::{CacheError, VectorCache};
 
 /// Which side of a match a text is on; models with prompts embed the two sides differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     /// The asking side: a challenge looking for startups, a free-text search.
     Query,

@@ -100,6 +100,17 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The cut-off: how deep a run must go for this metric.
+    pub fn k(self) -> usize {
+        match self {
+            Metric::Ndcg(k)
+            | Metric::Mrr(k)
+            | Metric::Map(k)
+            | Metric::Recall(k)
+            | Metric::Precision(k) => k,
+        }
+    }
+
     pub fn compute(self, ranked: &[(String, f32)], judged: &HashMap<String, i32>) -> f64 {
         match self {
             Metric::Ndcg(k) => ndcg_at_k(ranked, judged, k),

@@ -1,11 +1,13 @@
 //! Eval stage: benchmark datasets, ranking metrics, and reproducible runs.
 
 pub mod beir;
+pub mod compare;
 pub mod dense;
 pub mod metrics;
 pub mod trec;
 
 pub use beir::{BeirDataset, BeirError};
+pub use compare::{compare, configurations, Config, Dataset, Prepared, QueryPrompt, Row, Search};
 pub use dense::{challenge_run, dense_run, dense_run_texts, score, Scores};
 pub use metrics::{
     evaluate, map_at_k, mean, mrr_at_k, ndcg_at_k, precision_at_k, recall_at_k, Evaluation, Metric,

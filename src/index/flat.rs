@@ -81,6 +81,17 @@ thread_local! {
 impl FlatGraph {
     /// Copies the topology out of `graph`, whose points are numbered `0..len`.
     pub(crate) fn from_hnsw(graph: &Hnsw<'static, f32, DistDot>, len: usize) -> Self {
+        if len == 0 {
+            // hnsw_rs panics when asked for the points of an empty graph.
+            return FlatGraph {
+                entry: 0,
+                top_layer: 0,
+                layer0: Vec::new(),
+                stride: 0,
+                upper: HashMap::new(),
+                len: 0,
+            };
+        }
         let indexation = graph.get_point_indexation();
         let mut lists: Vec<Vec<Vec<u32>>> = vec![Vec::new(); len];
         let mut levels = vec![0usize; len];

@@ -234,6 +234,28 @@ mod tests {
     use super::*;
     use crate::index::{Facets, HnswParams};
 
+    #[test]
+    fn an_empty_index_answers_with_nothing() {
+        // An empty store still opens and serves (hnsw_rs itself panics on an empty graph).
+        let live = LiveIndex::new(HnswIndex::build(3, HnswParams::default(), Vec::new()), 10);
+        let snap = live.snapshot();
+        assert!(snap.is_empty());
+        let none = Filter::default();
+        assert!(snap
+            .search(&[1.0, 0.0, 0.0], 5, None, &none, false)
+            .is_empty());
+        assert!(snap
+            .search(&[1.0, 0.0, 0.0], 5, None, &none, true)
+            .is_empty());
+        live.upsert(entry("a"), vec![1.0, 0.0, 0.0]);
+        assert_eq!(
+            live.snapshot()
+                .search(&[1.0, 0.0, 0.0], 5, None, &none, false)
+                .len(),
+            1
+        );
+    }
+
     fn entry(id: &str) -> Entry {
         Entry {
             id: id.into(),

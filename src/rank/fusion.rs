@@ -8,13 +8,14 @@ use crate::index::dot;
 /// The RRF constant of Cormack et al.; 60 is what the paper and most engines use.
 pub const RRF_K: f32 = 60.0;
 
-/// Reciprocal rank fusion: each list contributes `1 / (RRF_K + rank)` for each id in it.
-/// Best first; ties by id so the order is reproducible.
-pub fn rrf(lists: &[Vec<String>]) -> Vec<(String, f32)> {
+/// Weighted reciprocal rank fusion: each list contributes `weight / (RRF_K + rank)` for each
+/// id in it (weight 1 everywhere is Cormack et al.'s RRF). Best first; ties by id so the order
+/// is reproducible.
+pub fn rrf(lists: &[(&[String], f32)]) -> Vec<(String, f32)> {
     let mut scores: HashMap<&str, f32> = HashMap::new();
-    for list in lists {
+    for &(list, weight) in lists {
         for (rank, id) in list.iter().enumerate() {
-            *scores.entry(id).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
+            *scores.entry(id).or_default() += weight / (RRF_K + rank as f32 + 1.0);
         }
     }
     let mut fused: Vec<(String, f32)> = scores
@@ -108,11 +109,28 @@ mod tests {
 
     #[test]
     fn rrf_rewards_agreement_between_lists() {
-        let fused = rrf(&[ids(&["a", "b", "c"]), ids(&["b", "c", "d"])]);
+        let (first, second) = (ids(&["a", "b", "c"]), ids(&["b", "c", "d"]));
+        let fused = rrf(&[(&first, 1.0), (&second, 1.0)]);
         let order: Vec<&str> = fused.iter().map(|(id, _)| id.as_str()).collect();
         // b (2nd, 1st) and c (3rd, 2nd) beat a and d, which only one list has.
         assert_eq!(order, ["b", "c", "a", "d"]);
         assert!((fused[0].1 - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn rrf_weight_shifts_trust_between_lists() {
+        let (dense, lexical) = (ids(&["a", "b"]), ids(&["b", "x"]));
+        // Equal trust: b, in both lists, leads.
+        let fused = rrf(&[(&dense, 1.0), (&lexical, 1.0)]);
+        assert_eq!(fused[0].0, "b");
+        // Lexical at a quarter: its second place no longer outweighs anything from dense.
+        let fused = rrf(&[(&dense, 1.0), (&lexical, 0.25)]);
+        let order: Vec<&str> = fused.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(order, ["b", "a", "x"]);
+        assert!((fused[2].1 - 0.25 / 62.0).abs() < 1e-7);
+        // Weight 0 drops a list's influence on the order entirely.
+        let fused = rrf(&[(&dense, 1.0), (&lexical, 0.0)]);
+        assert_eq!(fused[0].0, "a");
     }
 
     #[test]

@@ -73,7 +73,13 @@ pub struct RankOptions {
     pub unlike: Vec<String>,
     /// Build explanations (sentence evidence costs one embedding per unseen sentence).
     pub explain: bool,
+    /// Hybrid mode: how much the BM25 list counts in the fusion, the dense list counting 1.
+    pub lexical_weight: f32,
 }
+
+/// The hybrid fusion weight of the BM25 list (dense = 1), chosen on the Hamburg sample with
+/// `govmatch eval compare --lexical-weight …` (README, "Ranking quality").
+pub const DEFAULT_LEXICAL_WEIGHT: f32 = 1.0;
 
 impl Default for RankOptions {
     fn default() -> Self {
@@ -88,6 +94,7 @@ impl Default for RankOptions {
             like: Vec::new(),
             unlike: Vec::new(),
             explain: true,
+            lexical_weight: DEFAULT_LEXICAL_WEIGHT,
         }
     }
 }
@@ -216,9 +223,10 @@ struct Candidate {
     facets: Option<Facets>,
 }
 
-/// Ranks `catalog` for `query`. `embedder` is needed for sentence evidence only.
+/// Ranks `catalog` for `query`. `embedder` is needed for sentence evidence only (without
+/// one, explanations carry no sentences).
 pub fn rank(
-    embedder: &Embedder,
+    embedder: Option<&Embedder>,
     sentences: &SentenceCache,
     query: &Query,
     catalog: &Catalog,
@@ -339,10 +347,9 @@ pub fn rank(
         }
     };
     if opts.mode == Mode::Hybrid {
-        let fused = fusion::rrf(&[
-            dense.iter().map(|(id, _)| id.clone()).collect(),
-            lexical.iter().map(|(id, _)| id.clone()).collect(),
-        ]);
+        let dense_ids: Vec<String> = dense.iter().map(|(id, _)| id.clone()).collect();
+        let lexical_ids: Vec<String> = lexical.iter().map(|(id, _)| id.clone()).collect();
+        let fused = fusion::rrf(&[(&dense_ids, 1.0), (&lexical_ids, opts.lexical_weight)]);
         for (id, f) in fused {
             if let Some(&i) = position.get(&id) {
                 candidates[i].parts.fused = Some(f);
@@ -417,7 +424,7 @@ pub fn rank(
 }
 
 fn explain_one(
-    embedder: &Embedder,
+    embedder: Option<&Embedder>,
     sentences: &SentenceCache,
     catalog: &Catalog,
     (query, query_terms): (&Query, &lexical::QueryTerms),
@@ -431,7 +438,7 @@ fn explain_one(
     };
     let text = record.map(Record::embed_text).unwrap_or_default();
     let mut evidence = Vec::new();
-    if let Some(q) = vector {
+    if let (Some(q), Some(embedder)) = (vector, embedder) {
         let split = explain::sentences(&text);
         if !split.is_empty() {
             let vectors = sentences.vectors(embedder, catalog.kind, &split)?;

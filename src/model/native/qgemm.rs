@@ -82,7 +82,11 @@ impl QLinear {
     pub fn forward_acc(&self, x: &[f32], m: usize, out: &mut [f32]) {
         assert_eq!(x.len(), m * self.k);
         assert_eq!(out.len(), m * self.n);
-        let acts = quantize_rows(x, m, self.k, self.k_pad);
+        let kernels = pick_kernels();
+        let mut acts = quantize_rows(x, m, self.k, self.k_pad);
+        if kernels.sign_magnitude {
+            acts.data = sign_magnitude(&acts.data, self.k_pad);
+        }
         let panels = self.col_scale.len() / NR;
         let chunks = m.div_ceil(ROWS_PER_TASK);
         // Few rows (a short query): one run of panels per thread, not one wake-up per panel.
@@ -95,13 +99,17 @@ impl QLinear {
         let groups = panels.div_ceil(panels_per_task);
         let tasks = chunks * groups;
         let out_ptr = SyncPtr(out.as_mut_ptr());
-        let kernel = pick_kernel();
-        let fused = fused_kernel();
+        let (kernel, fused) = (kernels.kernel, kernels.fused);
+        let stride = if kernels.sign_magnitude {
+            2 * self.k_pad
+        } else {
+            self.k_pad
+        };
         (0..tasks).into_par_iter().for_each(|t| {
             let (chunk, group) = (t / groups, t % groups);
             let first = group * panels_per_task;
             for panel in first..(first + panels_per_task).min(panels) {
-                self.panel_task(&acts, m, chunk, panel, out_ptr, kernel, fused);
+                self.panel_task(&acts, stride, m, chunk, panel, out_ptr, kernel, fused);
             }
         });
     }
@@ -111,6 +119,7 @@ impl QLinear {
     fn panel_task(
         &self,
         acts: &QuantRows,
+        stride: usize,
         m: usize,
         chunk: usize,
         panel: usize,
@@ -124,7 +133,7 @@ impl QLinear {
             let cols = panel * NR..((panel + 1) * NR).min(self.n);
             let mut acc = [[0i32; NR]; MR];
             for r0 in rows.clone().step_by(MR) {
-                let a = &acts.data[r0 * self.k_pad..(r0 + MR) * self.k_pad];
+                let a = &acts.data[r0 * stride..(r0 + MR) * stride];
                 if let (Some(fused), true) = (fused, cols.len() == NR) {
                     let valid = MR.min(rows.end - r0);
                     // SAFETY: rows r0..r0+valid and the panel's NR columns lie inside `out`
@@ -233,15 +242,65 @@ multiversion! {
 
 type Kernel = fn(&[u8], usize, &[i8], &mut [[i32; NR]; MR]);
 
-fn pick_kernel() -> Kernel {
-    #[cfg(target_arch = "x86_64")]
-    if vnni_available() {
-        return kernel_vnni_safe;
-    }
-    kernel_portable
+/// The micro-kernels for this CPU, and the activation layout they read.
+struct Kernels {
+    kernel: Kernel,
+    fused: Option<FusedKernel>,
+    /// Activations as [`sign_magnitude`] rows (AVX2) rather than `q + 128` bytes.
+    sign_magnitude: bool,
 }
 
-/// Whether the int8 path runs on VNNI (else it is correct but several times slower).
+fn pick_kernels() -> Kernels {
+    #[cfg(target_arch = "x86_64")]
+    if vnni_available() {
+        return Kernels {
+            kernel: kernel_vnni_safe,
+            fused: Some(kernel_vnni_fused_safe),
+            sign_magnitude: false,
+        };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if avx2_available() {
+        return Kernels {
+            kernel: kernel_avx2_safe,
+            fused: Some(kernel_avx2_fused_safe),
+            sign_magnitude: true,
+        };
+    }
+    Kernels {
+        kernel: kernel_portable,
+        fused: None,
+        sign_magnitude: false,
+    }
+}
+
+/// Each row of `q + 128` bytes (`lda` long) becomes two: the signed values `q`, then `|q|`,
+/// the two operands the AVX2 kernel needs, prepared once instead of in every panel.
+fn sign_magnitude(data: &[u8], lda: usize) -> Vec<u8> {
+    let mut out = vec![0u8; data.len() * 2];
+    for (src, dst) in data.chunks(lda).zip(out.chunks_mut(2 * lda)) {
+        let (signed, magnitude) = dst.split_at_mut(lda);
+        for ((&u, s), m) in src.iter().zip(signed).zip(magnitude) {
+            let q = u.wrapping_sub(128) as i8;
+            *s = q as u8;
+            *m = q.unsigned_abs();
+        }
+    }
+    out
+}
+
+/// AVX2 with FMA: the int8 path's second-best kernel (`vpmaddubsw`, 32 products per
+/// instruction), on CPUs without AVX-512 VNNI.
+pub fn avx2_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Whether the int8 path runs on VNNI (else on AVX2, about half as fast, or portable code).
 pub fn vnni_available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -283,14 +342,6 @@ struct Epilogue<'a> {
 /// Product and dequantization in one call, for full panels (unsafe: `Epilogue::out` must be
 /// valid for its rows × NR columns).
 type FusedKernel = unsafe fn(&[u8], usize, &[i8], Epilogue);
-
-fn fused_kernel() -> Option<FusedKernel> {
-    #[cfg(target_arch = "x86_64")]
-    if vnni_available() {
-        return Some(kernel_vnni_fused_safe);
-    }
-    None
-}
 
 #[cfg(target_arch = "x86_64")]
 unsafe fn kernel_vnni_fused_safe(a: &[u8], lda: usize, panel: &[i8], e: Epilogue) {
@@ -367,6 +418,117 @@ unsafe fn vnni_block(
     c
 }
 
+/// AVX2 has no u8×i8 dot product into i32 without saturation: `vpmaddubsw` sums two u8×i8
+/// products into an i16, which overflows for u8 activations up to 255. So the activations come
+/// as signed `q` and `|q|` (|q| ≤ 128, see [`sign_magnitude`]): the sign moves onto the weight
+/// (`vpsignb`), the magnitude is the unsigned operand, and two products of at most 128·127
+/// never saturate. `vpmaddwd` with ones then widens pairs to i32.
+///
+/// Returns, for one block of 16 columns (`j` of the panel's 4), the signed sums Σ q·w of
+/// [`AVX2_ROWS`] rows and, when `CORR`, the block's 128·Σw (the offset the `q + 128` form
+/// carries). `a` points at sign-magnitude rows of `2·lda` bytes.
+/// Rows per AVX2 block: 3 rows × 16 columns keep the accumulators and operands within the
+/// 16 ymm registers (6 rows spilled to the stack and ran slower).
+const AVX2_ROWS: usize = MR / 2;
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn avx2_block<const CORR: bool>(
+    a: *const u8,
+    lda: usize,
+    panel: *const i8,
+    j: usize,
+) -> (
+    [[std::arch::x86_64::__m256i; 2]; AVX2_ROWS],
+    [std::arch::x86_64::__m256i; 2],
+) {
+    use std::arch::x86_64::*;
+    let ones = _mm256_set1_epi16(1);
+    let offset = _mm256_set1_epi8(-128);
+    let mut c = [[_mm256_setzero_si256(); 2]; AVX2_ROWS];
+    let mut corr = [_mm256_setzero_si256(); 2];
+    for g in 0..lda / 4 {
+        let bp = panel.add(g * NR * 4 + j * 64) as *const __m256i;
+        let b = [_mm256_loadu_si256(bp), _mm256_loadu_si256(bp.add(1))];
+        if CORR {
+            for (k, bk) in b.iter().enumerate() {
+                // 128 · (w0 + w1) ≤ 32,512: fits the i16 of vpmaddubsw.
+                let t = _mm256_madd_epi16(_mm256_maddubs_epi16(offset, *bk), ones);
+                corr[k] = _mm256_add_epi32(corr[k], t);
+            }
+        }
+        for (r, cr) in c.iter_mut().enumerate() {
+            let row = a.add(r * 2 * lda + g * 4);
+            let q = _mm256_set1_epi32((row as *const i32).read_unaligned());
+            let magnitude = _mm256_set1_epi32((row.add(lda) as *const i32).read_unaligned());
+            for (cj, bk) in cr.iter_mut().zip(b) {
+                let pairs = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(bk, q));
+                *cj = _mm256_add_epi32(*cj, _mm256_madd_epi16(pairs, ones));
+            }
+        }
+    }
+    (c, corr)
+}
+
+#[cfg(target_arch = "x86_64")]
+fn kernel_avx2_safe(a: &[u8], lda: usize, panel: &[i8], acc: &mut [[i32; NR]; MR]) {
+    assert!(a.len() >= MR * 2 * lda && panel.len() >= lda * NR && lda.is_multiple_of(4));
+    // SAFETY: chosen only when `avx2_available()`; the bounds above cover every load.
+    unsafe { kernel_avx2(a.as_ptr(), lda, panel.as_ptr(), acc) }
+}
+
+/// The same sums as [`kernel_portable`] (offset included), from sign-magnitude rows.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn kernel_avx2(a: *const u8, lda: usize, panel: *const i8, acc: &mut [[i32; NR]; MR]) {
+    use std::arch::x86_64::*;
+    for j in 0..NR / 16 {
+        let (top, corr) = avx2_block::<true>(a, lda, panel, j);
+        let (bottom, _) = avx2_block::<false>(a.add(AVX2_ROWS * 2 * lda), lda, panel, j);
+        for (cr, out) in top.iter().chain(&bottom).zip(acc.iter_mut()) {
+            for (k, ck) in cr.iter().enumerate() {
+                let v = _mm256_add_epi32(*ck, corr[k]);
+                _mm256_storeu_si256(out.as_mut_ptr().add(j * 16 + k * 8) as *mut __m256i, v);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe fn kernel_avx2_fused_safe(a: &[u8], lda: usize, panel: &[i8], e: Epilogue) {
+    assert!(a.len() >= MR * 2 * lda && panel.len() >= lda * NR && lda.is_multiple_of(4));
+    assert!(e.rows <= MR && e.col_scale.len() == NR && e.row_scale.len() >= e.rows);
+    // SAFETY: only chosen when `avx2_available()`; the bounds above cover the loads, the caller
+    // vouches for `e.out`.
+    unsafe { kernel_avx2_fused(a.as_ptr(), lda, panel.as_ptr(), e) }
+}
+
+/// Signed sums need no offset correction: dequantize and add straight into `out`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn kernel_avx2_fused(a: *const u8, lda: usize, panel: *const i8, e: Epilogue) {
+    use std::arch::x86_64::*;
+    for j in 0..NR / 16 {
+        let (top, _) = avx2_block::<false>(a, lda, panel, j);
+        let bottom = if e.rows > AVX2_ROWS {
+            avx2_block::<false>(a.add(AVX2_ROWS * 2 * lda), lda, panel, j).0
+        } else {
+            [[_mm256_setzero_si256(); 2]; AVX2_ROWS]
+        };
+        for (r, cr) in top.iter().chain(&bottom).enumerate().take(e.rows) {
+            let rs = _mm256_set1_ps(e.row_scale[r]);
+            for (k, ck) in cr.iter().enumerate() {
+                let col = j * 16 + k * 8;
+                let scale = _mm256_mul_ps(_mm256_loadu_ps(e.col_scale.as_ptr().add(col)), rs);
+                let dst = e.out.add(r * e.ldo + col);
+                let v = _mm256_cvtepi32_ps(*ck);
+                _mm256_storeu_ps(dst, _mm256_fmadd_ps(v, scale, _mm256_loadu_ps(dst)));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,6 +584,24 @@ mod tests {
         let w: Vec<i8> = (0..lda * NR).map(|i| (i * 53 % 255) as i8).collect();
         let (mut fast, mut slow) = ([[0; NR]; MR], [[0; NR]; MR]);
         kernel_vnni_safe(&a, lda, &w, &mut fast);
+        kernel_portable(&a, lda, &w, &mut slow);
+        assert_eq!(fast, slow);
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn avx2_kernel_agrees_exactly_with_portable() {
+        if !avx2_available() {
+            return;
+        }
+        let lda = 96;
+        // Every activation byte, extremes included; weights in the quantizer's [−127, 127].
+        let a: Vec<u8> = (0..MR * lda).map(|i| (i * 37 % 256) as u8).collect();
+        let w: Vec<i8> = (0..lda * NR)
+            .map(|i| ((i * 53 % 255) as i32 - 127) as i8)
+            .collect();
+        let (mut fast, mut slow) = ([[0; NR]; MR], [[0; NR]; MR]);
+        kernel_avx2_safe(&sign_magnitude(&a, lda), lda, &w, &mut fast);
         kernel_portable(&a, lda, &w, &mut slow);
         assert_eq!(fast, slow);
     }

@@ -1,0 +1,292 @@
+//! `govmatch eval compare`: models × modes × search × diversity on one dataset, one table.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use govmatch::domain::{read_jsonl, Challenge, Startup};
+use govmatch::embed::{LongText, VectorCache};
+use govmatch::eval::beir::read_qrels_tsv;
+use govmatch::eval::trec::write_run;
+use govmatch::eval::{
+    compare, configurations, BeirDataset, Dataset, Metric, Prepared, QueryPrompt, Row, Search,
+};
+use govmatch::model::{registry, Backend, Precision};
+use govmatch::rank::Mode;
+
+use super::{progress_bar, ModelArgs};
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// A BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv); without it, the labelled
+    /// sample given by --challenges, --startups and --qrels (default: the Hamburg sample).
+    #[arg(long)]
+    beir: Option<PathBuf>,
+    #[arg(long, default_value = "test")]
+    split: String,
+    #[arg(long, default_value = "data/hamburg/challenges.jsonl")]
+    challenges: PathBuf,
+    #[arg(long, default_value = "data/hamburg/startups.jsonl")]
+    startups: PathBuf,
+    #[arg(long, default_value = "data/hamburg/qrels.tsv")]
+    qrels: PathBuf,
+    /// Models to compare (names or directories).
+    #[arg(long, value_delimiter = ',', default_values_t = registry::KNOWN.iter().map(|m| m.name.to_string()).collect::<Vec<_>>())]
+    models: Vec<String>,
+    #[arg(long, value_delimiter = ',', default_value = "dense,lexical,hybrid")]
+    modes: Vec<Mode>,
+    /// Dense search: `exact`, `hnsw` (default breadth) or `hnsw@EF`.
+    #[arg(long, value_delimiter = ',', default_value = "exact,hnsw@32")]
+    search: Vec<Search>,
+    /// MMR diversity values (0 = relevance order).
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    diversity: Vec<f32>,
+    /// Prompt of the query side: `query` (the model's asymmetric use) and/or `passage`.
+    #[arg(long, value_delimiter = ',', default_value = "query")]
+    prompts: Vec<QueryPrompt>,
+    /// Weights of the BM25 list in hybrid rows (dense = 1) [default: the ranker's default].
+    #[arg(long, value_delimiter = ',')]
+    lexical_weight: Vec<f32>,
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "ndcg@10,mrr@10,map@100,recall@10,recall@100"
+    )]
+    metrics: Vec<Metric>,
+    /// Row (1-based) the others are tested against; the significance test uses the first metric.
+    #[arg(long, default_value_t = 1)]
+    baseline: usize,
+    #[arg(long, env = "GOVMATCH_MODELS_DIR", default_value = "models")]
+    models_dir: PathBuf,
+    #[arg(long, env = "GOVMATCH_PRECISION", default_value = "f32")]
+    precision: Precision,
+    #[arg(long, env = "GOVMATCH_BACKEND", default_value = "native")]
+    backend: Backend,
+    /// Long texts [default: truncate for BEIR, as MTEB; window for the sample, as served].
+    #[arg(long)]
+    long_text: Option<LongText>,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Embed everything again instead of reading vectors cached by an earlier run.
+    #[arg(long)]
+    no_cache: bool,
+    /// Also write the rows (means, p-values, per-query values) as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Also write the means as CSV.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Write each row's ranking as a TREC run file into this folder.
+    #[arg(long)]
+    runs: Option<PathBuf>,
+    /// Draw the metrics of every row as an SVG bar chart.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+}
+
+pub fn run(args: CompareArgs) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let (data, long_default) = match &args.beir {
+        Some(dir) => {
+            let beir = BeirDataset::load(dir, &args.split)?;
+            let name = dir
+                .file_name()
+                .map_or("beir".into(), |n| n.to_string_lossy().to_string());
+            (Dataset::from_beir(&name, &beir), LongText::Truncate)
+        }
+        None => {
+            let challenges: Vec<Challenge> = read_jsonl(&args.challenges)?;
+            let startups: Vec<Startup> = read_jsonl(&args.startups)?;
+            let qrels = read_qrels_tsv(&args.qrels)?;
+            let data = Dataset::from_sample("hamburg-sample", &challenges, &startups, qrels);
+            (data, LongText::Window { overlap: 32 })
+        }
+    };
+    anyhow::ensure!(
+        !args.metrics.is_empty(),
+        "--metrics: give at least one metric"
+    );
+    let configs = configurations(
+        &args.models,
+        &args.modes,
+        &args.search,
+        &args.diversity,
+        &args.prompts,
+        &args.lexical_weight,
+    );
+    anyhow::ensure!(!configs.is_empty(), "--modes/--models: nothing to compare");
+    anyhow::ensure!(
+        (1..=configs.len()).contains(&args.baseline),
+        "--baseline: there are rows 1 to {}",
+        configs.len()
+    );
+    let cache = (!args.no_cache).then(|| VectorCache::new(VectorCache::default_dir()));
+    let mut prepared: HashMap<String, Prepared> = HashMap::new();
+    for name in configs.iter().filter_map(|c| c.model.as_ref()) {
+        if prepared.contains_key(name) {
+            continue;
+        }
+        let embedder = ModelArgs {
+            model: name.clone(),
+            models_dir: args.models_dir.clone(),
+            long_text: Some(args.long_text.unwrap_or(long_default)),
+            batch_size: args.batch_size,
+            precision: args.precision,
+            backend: args.backend,
+        }
+        .embedder()?;
+        let bar = progress_bar(data.docs.len(), name);
+        let p = Prepared::new(embedder, &data, &args.prompts, cache.as_ref(), &|n| {
+            bar.set_position(n as u64)
+        })
+        .with_context(|| format!("embedding {} with {name}", data.name))?;
+        bar.finish_and_clear();
+        if p.embedded > 0 {
+            eprintln!(
+                "{name}: embedded {} texts in {:.0} s",
+                p.embedded, p.embed_seconds
+            );
+        } else {
+            eprintln!("{name}: vectors from the cache");
+        }
+        prepared.insert(name.clone(), p);
+    }
+    let bar = progress_bar(configs.len(), "rows");
+    let rows = compare(
+        &data,
+        &configs,
+        &prepared,
+        &args.metrics,
+        args.baseline - 1,
+        &|n| bar.set_position(n as u64),
+    )?;
+    bar.finish_and_clear();
+
+    print!(
+        "{}",
+        table(&data, &rows, &args.metrics, args.baseline, args.precision)
+    );
+    println!("total {:.1} s", start.elapsed().as_secs_f64());
+    if let Some(path) = &args.json {
+        let value = serde_json::json!({
+            "dataset": data.name,
+            "queries": data.queries.len(),
+            "documents": data.docs.len(),
+            "precision": args.precision.to_string(),
+            "metrics": args.metrics.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+            "baseline": args.baseline,
+            "rows": rows,
+        });
+        write_atomic(path, serde_json::to_string_pretty(&value)?.as_bytes())?;
+    }
+    if let Some(path) = &args.csv {
+        write_atomic(path, csv(&rows, &args.metrics)?.as_bytes())?;
+    }
+    if let Some(dir) = &args.runs {
+        std::fs::create_dir_all(dir)?;
+        for (n, row) in rows.iter().enumerate() {
+            let tag = row.label.replace(' ', "_");
+            let mut bytes = Vec::new();
+            write_run(&mut bytes, &row.run, &tag)?;
+            write_atomic(&dir.join(format!("{:02}_{tag}.run", n + 1)), &bytes)?;
+        }
+    }
+    if let Some(path) = &args.plot {
+        super::plot::bars(path, &data.name, &rows, &args.metrics)?;
+    }
+    Ok(())
+}
+
+fn table(
+    data: &Dataset,
+    rows: &[Row],
+    metrics: &[Metric],
+    baseline: usize,
+    precision: Precision,
+) -> String {
+    let mut out = format!(
+        "dataset {}: {} queries, {} documents; precision {precision}; p: paired randomization test on {} vs row {baseline}\n\n",
+        data.name,
+        data.queries.len(),
+        data.docs.len(),
+        metrics[0],
+    );
+    out.push_str("| # | configuration |");
+    for m in metrics {
+        out.push_str(&format!(" {m} |"));
+    }
+    out.push_str(" index R@10 | queries/s | p |\n|---:|---|");
+    out.push_str(&"---:|".repeat(metrics.len() + 3));
+    out.push('\n');
+    for (n, row) in rows.iter().enumerate() {
+        out.push_str(&format!("| {} | {} |", n + 1, row.label));
+        for v in &row.means {
+            out.push_str(&format!(" {v:.4} |"));
+        }
+        let recall = row
+            .index_recall_at_10
+            .map_or("".to_string(), |r| format!("{r:.3}"));
+        let p = row
+            .p_value
+            .map_or("base".to_string(), |p| format!("{p:.4}"));
+        out.push_str(&format!(" {recall} | {:.0} | {p} |\n", row.queries_per_s));
+    }
+    out
+}
+
+fn csv(rows: &[Row], metrics: &[Metric]) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "row".to_string(),
+        "label".into(),
+        "model".into(),
+        "mode".into(),
+        "search".into(),
+        "diversity".into(),
+        "query_prompt".into(),
+        "lexical_weight".into(),
+    ];
+    header.extend(metrics.iter().map(|m| m.to_string()));
+    header.extend([
+        "index_recall@10".into(),
+        "queries_per_s".into(),
+        "p_value".into(),
+    ]);
+    w.write_record(&header)?;
+    for (n, row) in rows.iter().enumerate() {
+        let c = &row.config;
+        let mut record = vec![
+            (n + 1).to_string(),
+            row.label.clone(),
+            c.model.clone().unwrap_or_default(),
+            c.mode.to_string(),
+            c.search.to_string(),
+            c.diversity.to_string(),
+            format!("{:?}", c.query_prompt).to_lowercase(),
+            c.lexical_weight.to_string(),
+        ];
+        record.extend(row.means.iter().map(|v| format!("{v:.6}")));
+        record.push(
+            row.index_recall_at_10
+                .map_or(String::new(), |r| format!("{r:.4}")),
+        );
+        record.push(format!("{:.1}", row.queries_per_s));
+        record.push(row.p_value.map_or(String::new(), |p| format!("{p:.5}")));
+        w.write_record(&record)?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// Temp file + rename: a reader never sees half a result file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}

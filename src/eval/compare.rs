@@ -1,0 +1,554 @@
+//! Several ranking configurations on one dataset, side by side: each runs through the same
+//! [`rank`](crate::rank::rank) the API serves, so the numbers describe the product, and each
+//! row is tested against a baseline row for significance.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::{evaluate, BeirDataset, Metric, Qrels, Run};
+use crate::domain::{Challenge, Kind, Startup};
+use crate::embed::{CacheError, Embedder, Role, VectorCache};
+use crate::index::{Entry, Facets, Filter, HnswIndex, HnswParams, LiveIndex, Snapshot};
+use crate::rank::{
+    rank, Catalog, LexicalError, LexicalIndex, Mode, Query, RankError, RankOptions, SentenceCache,
+    DEFAULT_LEXICAL_WEIGHT,
+};
+
+/// Queries, documents and judgements, whatever file layout they came from.
+pub struct Dataset {
+    pub name: String,
+    /// (id, text) of each query: the asking side.
+    pub queries: Vec<(String, String)>,
+    /// (id, text) of each document: the catalogue.
+    pub docs: Vec<(String, String)>,
+    pub qrels: Qrels,
+}
+
+impl Dataset {
+    /// A BEIR split; documents are title + " " + text, as MTEB embeds them.
+    pub fn from_beir(name: &str, data: &BeirDataset) -> Self {
+        Dataset {
+            name: name.to_string(),
+            queries: data
+                .queries
+                .iter()
+                .map(|q| (q.id.clone(), q.text.clone()))
+                .collect(),
+            docs: data
+                .corpus
+                .iter()
+                .map(|d| (d.id.clone(), d.full_text()))
+                .collect(),
+            qrels: data.qrels.clone(),
+        }
+    }
+
+    /// Challenges ask, startups are searched: what the matcher does.
+    pub fn from_sample(
+        name: &str,
+        challenges: &[Challenge],
+        startups: &[Startup],
+        qrels: Qrels,
+    ) -> Self {
+        Dataset {
+            name: name.to_string(),
+            queries: challenges
+                .iter()
+                .map(|c| (c.id.clone(), c.embed_text()))
+                .collect(),
+            docs: startups
+                .iter()
+                .map(|s| (s.id.clone(), s.embed_text()))
+                .collect(),
+            qrels,
+        }
+    }
+}
+
+/// How dense candidates are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Search {
+    /// Every document compared: the reference.
+    Exact,
+    /// The HNSW graph searched with breadth `ef`.
+    Hnsw { ef: usize },
+}
+
+impl std::fmt::Display for Search {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Search::Exact => f.write_str("exact"),
+            Search::Hnsw { ef } => write!(f, "hnsw@{ef}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Search {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('@') {
+            None if s == "exact" => Ok(Search::Exact),
+            None if s == "hnsw" => Ok(Search::Hnsw {
+                ef: HnswParams::default().ef_search,
+            }),
+            Some(("hnsw", ef)) => match ef.parse() {
+                Ok(ef) if ef > 0 => Ok(Search::Hnsw { ef }),
+                _ => Err(format!("`{s}`: ef must be a positive whole number")),
+            },
+            _ => Err(format!("`{s}` is not one of: exact, hnsw, hnsw@EF")),
+        }
+    }
+}
+
+/// Which prompt the query side gets (models without prompts embed both alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueryPrompt {
+    /// "query: " for the asker, "passage: " for the catalogue: the model's intended use.
+    Query,
+    /// "passage: " on both sides: treats a long challenge as a document like the profiles.
+    Passage,
+}
+
+impl QueryPrompt {
+    fn role(self) -> Role {
+        match self {
+            QueryPrompt::Query => Role::Query,
+            QueryPrompt::Passage => Role::Passage,
+        }
+    }
+}
+
+impl std::str::FromStr for QueryPrompt {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "query" => Ok(QueryPrompt::Query),
+            "passage" => Ok(QueryPrompt::Passage),
+            other => Err(format!("`{other}` is not one of: query, passage")),
+        }
+    }
+}
+
+/// One row of the comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    /// The model's name; `None` for lexical rows, which use no model.
+    pub model: Option<String>,
+    pub mode: Mode,
+    pub search: Search,
+    pub diversity: f32,
+    pub query_prompt: QueryPrompt,
+    /// Weight of the BM25 list in hybrid fusion (dense = 1).
+    pub lexical_weight: f32,
+}
+
+impl Config {
+    /// A short name for tables, plots and run-file tags.
+    pub fn label(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(m) = &self.model {
+            parts.push(m.clone());
+        }
+        parts.push(self.mode.to_string());
+        if self.model.is_some() && self.mode != Mode::Lexical {
+            parts.push(self.search.to_string());
+            if self.query_prompt == QueryPrompt::Passage {
+                parts.push("passage-prompt".into());
+            }
+        }
+        if self.mode == Mode::Hybrid && self.lexical_weight != DEFAULT_LEXICAL_WEIGHT {
+            parts.push(format!("lw{}", self.lexical_weight));
+        }
+        if self.diversity > 0.0 {
+            parts.push(format!("mmr{}", self.diversity));
+        }
+        parts.join(" ")
+    }
+}
+
+/// Every combination asked for. Lexical rows use no model, search or prompt, so they appear
+/// once per diversity, after the dense and hybrid rows; the first row is the first model's.
+pub fn configurations(
+    models: &[String],
+    modes: &[Mode],
+    searches: &[Search],
+    diversities: &[f32],
+    prompts: &[QueryPrompt],
+    lexical_weights: &[f32],
+) -> Vec<Config> {
+    let mut out = Vec::new();
+    let default_weight = [DEFAULT_LEXICAL_WEIGHT];
+    for model in models {
+        for &mode in modes.iter().filter(|&&m| m != Mode::Lexical) {
+            // The fusion weight only means something in hybrid rows.
+            let weights: &[f32] = if mode == Mode::Hybrid && !lexical_weights.is_empty() {
+                lexical_weights
+            } else {
+                &default_weight
+            };
+            for &lexical_weight in weights {
+                for &query_prompt in prompts {
+                    for &search in searches {
+                        for &diversity in diversities {
+                            out.push(Config {
+                                model: Some(model.clone()),
+                                mode,
+                                search,
+                                diversity,
+                                query_prompt,
+                                lexical_weight,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if modes.contains(&Mode::Lexical) {
+        for &diversity in diversities {
+            // Spreading a lexical list needs document vectors: take the first model's.
+            let model = (diversity > 0.0).then(|| models.first().cloned()).flatten();
+            if diversity > 0.0 && model.is_none() {
+                continue;
+            }
+            out.push(Config {
+                model,
+                mode: Mode::Lexical,
+                search: Search::Exact,
+                diversity,
+                query_prompt: QueryPrompt::Query,
+                lexical_weight: DEFAULT_LEXICAL_WEIGHT,
+            });
+        }
+    }
+    out
+}
+
+/// One model's side of the comparison: its vectors of the dataset and the index over them.
+pub struct Prepared {
+    pub embedder: Embedder,
+    pub snapshot: Arc<Snapshot>,
+    /// Query vectors by prompt side.
+    queries: HashMap<Role, Vec<Vec<f32>>>,
+    /// Seconds spent embedding (0 when everything came from the cache).
+    pub embed_seconds: f64,
+    /// Texts embedded now rather than read from the cache.
+    pub embedded: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error(transparent)]
+    Vectors(#[from] CacheError),
+    #[error(transparent)]
+    Rank(#[from] RankError),
+    #[error(transparent)]
+    Lexical(#[from] LexicalError),
+    #[error("model `{0}` was not prepared")]
+    Unprepared(String),
+    #[error("baseline row {0} does not exist")]
+    Baseline(usize),
+}
+
+impl Prepared {
+    /// Embeds the documents (passage side) and the queries (each prompt side asked for),
+    /// through `cache` when given, and builds the HNSW graph over the documents.
+    pub fn new(
+        embedder: Embedder,
+        data: &Dataset,
+        prompts: &[QueryPrompt],
+        cache: Option<&VectorCache>,
+        progress: &dyn Fn(usize),
+    ) -> Result<Self, CompareError> {
+        let start = Instant::now();
+        let mut embedded = 0;
+        let mut get = |texts: &[&str], role: Role, progress: &dyn Fn(usize)| {
+            let (vectors, cached) = match cache {
+                Some(cache) => cache.get_or_embed(&embedder, texts, role, progress)?,
+                None => {
+                    // Same chunking as the cache, so the progress bar moves either way.
+                    let mut v = Vec::with_capacity(texts.len());
+                    for chunk in texts.chunks(256) {
+                        v.extend(embedder.embed(chunk, role).map_err(CacheError::from)?);
+                        progress(v.len());
+                    }
+                    (v, false)
+                }
+            };
+            if !cached {
+                embedded += texts.len();
+            }
+            Ok::<_, CompareError>(vectors)
+        };
+        let doc_texts: Vec<&str> = data.docs.iter().map(|(_, t)| t.as_str()).collect();
+        let docs = get(&doc_texts, Role::Passage, progress)?;
+        let query_texts: Vec<&str> = data.queries.iter().map(|(_, t)| t.as_str()).collect();
+        let mut queries = HashMap::new();
+        for p in prompts {
+            let role = p.role();
+            if let std::collections::hash_map::Entry::Vacant(slot) = queries.entry(role) {
+                slot.insert(get(&query_texts, role, &|_| {})?);
+            }
+        }
+        let embed_seconds = if embedded > 0 {
+            start.elapsed().as_secs_f64()
+        } else {
+            0.0
+        };
+        let items = data
+            .docs
+            .iter()
+            .zip(docs)
+            .map(|((id, text), v)| {
+                let entry = Entry {
+                    id: id.clone(),
+                    text_hash: crate::ingest::text_hash(text),
+                    facets: Facets::default(),
+                    alive: true,
+                };
+                (entry, v)
+            })
+            .collect();
+        let index = HnswIndex::build(embedder.dim(), HnswParams::default(), items);
+        let snapshot = LiveIndex::new(index, usize::MAX).snapshot();
+        Ok(Prepared {
+            embedder,
+            snapshot,
+            queries,
+            embed_seconds,
+            embedded,
+        })
+    }
+}
+
+/// One configuration's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub label: String,
+    pub config: Config,
+    /// Means, in the order of the comparison's metrics.
+    pub means: Vec<f64>,
+    /// Mean share of the exact top 10 that the HNSW search returns (HNSW rows only).
+    pub index_recall_at_10: Option<f64>,
+    /// Queries ranked per second (all cores; query vectors already computed).
+    pub queries_per_s: f64,
+    /// Two-sided p-value of the paired randomization test on the first metric against the
+    /// baseline row (absent for the baseline itself).
+    pub p_value: Option<f64>,
+    /// Per query: id and the metric values.
+    pub per_query: Vec<(String, Vec<f64>)>,
+    #[serde(skip)]
+    pub run: Run,
+}
+
+/// Runs every configuration and tests each against row `baseline` (0-based).
+pub fn compare(
+    data: &Dataset,
+    configs: &[Config],
+    prepared: &HashMap<String, Prepared>,
+    metrics: &[Metric],
+    baseline: usize,
+    progress: &dyn Fn(usize),
+) -> Result<Vec<Row>, CompareError> {
+    if baseline >= configs.len() {
+        return Err(CompareError::Baseline(baseline + 1));
+    }
+    let lexical = LexicalIndex::new()?;
+    lexical.upsert_many(data.docs.iter().map(|(id, t)| (id.as_str(), t.as_str())))?;
+    let depth = metrics.iter().map(|m| m.k()).max().unwrap_or(10).max(10);
+    // Lexical rows without a model search an empty graph: rank() only reads it for vectors.
+    let empty =
+        LiveIndex::new(HnswIndex::build(1, HnswParams::default(), Vec::new()), 1).snapshot();
+    let mut rows = Vec::with_capacity(configs.len());
+    for (n, config) in configs.iter().enumerate() {
+        let model = match &config.model {
+            Some(name) => Some(
+                prepared
+                    .get(name)
+                    .ok_or_else(|| CompareError::Unprepared(name.clone()))?,
+            ),
+            None => None,
+        };
+        let snapshot = model.map_or(&empty, |m| &m.snapshot);
+        let query_vectors = model.and_then(|m| m.queries.get(&config.query_prompt.role()));
+        let opts = RankOptions {
+            k: depth,
+            mode: config.mode,
+            filter: Filter::default(),
+            exact: config.search == Search::Exact,
+            ef: match config.search {
+                Search::Hnsw { ef } => Some(ef),
+                Search::Exact => None,
+            },
+            min_score: None,
+            diversity: config.diversity,
+            like: Vec::new(),
+            unlike: Vec::new(),
+            explain: false,
+            lexical_weight: config.lexical_weight,
+        };
+        let sentences = SentenceCache::default();
+        let start = Instant::now();
+        let ranked: Vec<(String, Vec<(String, f32)>)> = data
+            .queries
+            .par_iter()
+            .enumerate()
+            .map(|(i, (qid, text))| {
+                // Built per query: the record lookup is not shared between threads.
+                let none = |_: &str| None;
+                let catalog = Catalog {
+                    kind: Kind::Startup,
+                    dense: snapshot,
+                    lexical: &lexical,
+                    record: &none,
+                };
+                let query = Query {
+                    text,
+                    vector: query_vectors.map(|v| v[i].clone()),
+                    facets: None,
+                };
+                let matches = rank(
+                    model.map(|m| &m.embedder),
+                    &sentences,
+                    &query,
+                    &catalog,
+                    &opts,
+                )?;
+                Ok((
+                    qid.clone(),
+                    matches.into_iter().map(|m| (m.id, m.score)).collect(),
+                ))
+            })
+            .collect::<Result<_, RankError>>()?;
+        let secs = start.elapsed().as_secs_f64().max(1e-9);
+        let run: Run = ranked.into_iter().collect();
+        let evaluation = evaluate(&run, &data.qrels, metrics);
+        let index_recall_at_10 = match (config.search, query_vectors) {
+            (Search::Hnsw { ef }, Some(vectors)) if config.mode != Mode::Lexical => {
+                Some(index_recall(snapshot, vectors, ef, 10))
+            }
+            _ => None,
+        };
+        rows.push(Row {
+            label: config.label(),
+            config: config.clone(),
+            means: evaluation.means,
+            index_recall_at_10,
+            queries_per_s: data.queries.len() as f64 / secs,
+            p_value: None,
+            per_query: evaluation.per_query,
+            run,
+        });
+        progress(n + 1);
+    }
+    let base: Vec<f64> = rows[baseline].per_query.iter().map(|(_, v)| v[0]).collect();
+    for (n, row) in rows.iter_mut().enumerate() {
+        if n != baseline {
+            let other: Vec<f64> = row.per_query.iter().map(|(_, v)| v[0]).collect();
+            row.p_value = Some(randomization_test(&base, &other, 10_000, 20261123));
+        }
+    }
+    Ok(rows)
+}
+
+/// Mean share of the exact top `k` that the graph search at breadth `ef` finds.
+fn index_recall(snapshot: &Snapshot, queries: &[Vec<f32>], ef: usize, k: usize) -> f64 {
+    let none = Filter::default();
+    let total: f64 = queries
+        .par_iter()
+        .map(|q| {
+            let exact = snapshot.search(q, k, None, &none, true);
+            let graph = snapshot.search(q, k, Some(ef), &none, false);
+            let found = graph
+                .iter()
+                .filter(|g| exact.iter().any(|e| e.id == g.id))
+                .count();
+            found as f64 / exact.len().max(1) as f64
+        })
+        .sum();
+    total / queries.len().max(1) as f64
+}
+
+/// Paired randomization (sign-flip) test of the mean difference between two systems' per-query
+/// scores: how often randomly swapping each query's pair gives a difference at least as large.
+/// Two-sided; `rounds` permutations from a fixed seed, so the p-value is reproducible.
+pub fn randomization_test(a: &[f64], b: &[f64], rounds: usize, seed: u64) -> f64 {
+    let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
+    if diffs.is_empty() {
+        return 1.0;
+    }
+    let observed = diffs.iter().sum::<f64>().abs();
+    let mut state = seed;
+    let mut next = || {
+        // splitmix64: small, fast, and the same on every platform.
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut at_least = 0usize;
+    for _ in 0..rounds {
+        let mut sum = 0.0;
+        let mut bits = 0u64;
+        for (i, d) in diffs.iter().enumerate() {
+            if i % 64 == 0 {
+                bits = next();
+            }
+            sum += if bits >> (i % 64) & 1 == 1 { *d } else { -*d };
+        }
+        // A tolerance so that ties with the observed value count, as they should.
+        if sum.abs() >= observed - 1e-12 {
+            at_least += 1;
+        }
+    }
+    (at_least + 1) as f64 / (rounds + 1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn randomization_test_separates_real_from_noise() {
+        // The same system: nothing to find.
+        let a: Vec<f64> = (0..50).map(|i| (i % 7) as f64 / 7.0).collect();
+        assert_eq!(randomization_test(&a, &a, 1000, 1), 1.0);
+        // Better on every query: p at the resolution of the test.
+        let b: Vec<f64> = a.iter().map(|x| x + 0.1).collect();
+        assert!(randomization_test(&a, &b, 1000, 1) < 0.01);
+        // Better on some, worse on as many: not significant.
+        let c: Vec<f64> = a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| if i % 2 == 0 { x + 0.1 } else { x - 0.1 })
+            .collect();
+        assert!(randomization_test(&a, &c, 1000, 1) > 0.5);
+    }
+
+    #[test]
+    fn search_and_configurations_parse_and_expand() {
+        assert_eq!("exact".parse::<Search>(), Ok(Search::Exact));
+        assert_eq!("hnsw@64".parse::<Search>(), Ok(Search::Hnsw { ef: 64 }));
+        assert!("hnsw@0".parse::<Search>().is_err());
+        assert!("flat".parse::<Search>().is_err());
+        let configs = configurations(
+            &["a".into(), "b".into()],
+            &[Mode::Dense, Mode::Lexical, Mode::Hybrid],
+            &[Search::Exact, Search::Hnsw { ef: 32 }],
+            &[0.0],
+            &[QueryPrompt::Query],
+            &[1.0],
+        );
+        // 2 models × 2 model modes × 2 searches, and one lexical row.
+        assert_eq!(configs.len(), 9);
+        assert_eq!(configs[0].label(), "a dense exact");
+        assert_eq!(configs[8].label(), "lexical");
+    }
+}
