@@ -48,6 +48,11 @@ run() {
 }
 # Warm the sentence cache the explanations use, as a running server's would be.
 for c in $(seq -w 1 40); do curl -s "$ADDR/v1/challenges/hh-c-0$c/matches?k=10" >/dev/null; done
+for t in "Drohnen für die Brückenprüfung" "digital appointment booking for citizens" \
+  "Sensoren für Starkregen und Überflutung" "AI assistant for administrative letters" \
+  "Ladezonen für den Lieferverkehr" "port logistics truck slot booking"; do
+  curl -s -H 'Content-Type: application/json' -d "{\"text\": \"$t\", \"k\": 10}" "$ADDR/v1/match" >/dev/null
+done
 run "GET /v1/challenges/{id}/matches?k=10" "$ADDR/v1/challenges/hh-c-002/matches?k=10"
 run "GET …/matches?k=10&mode=hybrid" "$ADDR/v1/challenges/hh-c-002/matches?k=10&mode=hybrid"
 run "GET …/matches?k=10&explain=false" "$ADDR/v1/challenges/hh-c-002/matches?k=10&explain=false"

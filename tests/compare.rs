@@ -1,6 +1,6 @@
 //! `govmatch eval compare` on the Hamburg sample: every configuration becomes a row, the
 //! outputs researchers use (JSON, CSV, TREC runs, SVG) are written and readable, the second run
-//! reads its vectors from the cache, and the sample's two headline findings hold.
+//! reads its vectors from the cache, and the sample's headline findings hold.
 
 mod common;
 
@@ -65,14 +65,15 @@ fn compare_ranks_every_configuration_and_writes_its_outputs() {
     for row in rows {
         assert_eq!(row["per_query"].as_array().unwrap().len(), 40);
     }
-    // The findings the README reports: the multilingual model wins on German challenges,
-    // and fusing BM25 in does not lose to dense alone.
+    // The findings the README reports: the multilingual model wins on German challenges, and
+    // BM25 fused in rescues the English-only model (its words still match German texts).
+    // (With e5, hybrid is below dense on this sample; the README says so.)
     assert!(ndcg(0) > ndcg(2), "e5 {} vs MiniLM {}", ndcg(0), ndcg(2));
     assert!(
-        ndcg(1) >= ndcg(0) - 1e-9,
-        "hybrid {} vs dense {}",
-        ndcg(1),
-        ndcg(0)
+        ndcg(3) > ndcg(2),
+        "MiniLM hybrid {} vs dense {}",
+        ndcg(3),
+        ndcg(2)
     );
 
     let csv = std::fs::read_to_string(out.path().join("rows.csv")).unwrap();

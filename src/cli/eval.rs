@@ -42,12 +42,12 @@ pub enum EvalCommand {
     /// Several configurations on one dataset in one go (models × modes × search × diversity
     /// × query prompt): one table of metrics, index recall, queries/s and a significance test
     /// against a baseline row; optionally JSON, CSV, TREC runs and an SVG chart.
-    Compare(super::compare::CompareArgs),
+    Compare(Box<super::compare::CompareArgs>),
 }
 
 pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
     match cmd {
-        EvalCommand::Compare(args) => super::compare::run(args),
+        EvalCommand::Compare(args) => super::compare::run(*args),
         EvalCommand::Sample {
             challenges,
             startups,
