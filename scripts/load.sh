@@ -14,12 +14,15 @@ if [ -z "$DATA" ]; then
   $G ingest startups data/hamburg/startups.jsonl --data-dir "$DATA" >/dev/null
   $G ingest challenges data/hamburg/challenges.jsonl --data-dir "$DATA" >/dev/null
 fi
-$G serve --addr 127.0.0.1:0 --data-dir "$DATA" > "$DATA/serve.out" 2>/dev/null &
+$G serve --addr 127.0.0.1:0 --data-dir "$DATA" > "$DATA/serve.out" 2>"$DATA/serve.log" &
 PID=$!
 trap 'kill $PID 2>/dev/null' EXIT
 for _ in $(seq 100); do grep -q listening "$DATA/serve.out" 2>/dev/null && break; sleep 0.2; done
 ADDR=$(sed -n 's/^listening on //p' "$DATA/serve.out")
 for _ in $(seq 300); do curl -sf "$ADDR/v1/ready" >/dev/null && break; sleep 0.2; done
+# The server embeds the catalogue's sentences for explanations in the background after start
+# (stored, so only once per data dir); measuring before that ends measures the warm-up.
+for _ in $(seq 1200); do grep -q "sentence vectors for explanations ready" "$DATA/serve.log" && break; sleep 0.5; done
 LUA=$(mktemp --suffix .lua)
 cat > "$LUA" <<'LUA'
 wrk.method = "POST"

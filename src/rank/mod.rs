@@ -7,7 +7,8 @@ pub mod fusion;
 pub mod lexical;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -136,7 +137,16 @@ pub struct Query<'a> {
 #[derive(Default)]
 pub struct SentenceCache {
     vectors: Mutex<HashMap<String, Vec<f32>>>,
+    /// Per record text: its sentences with their vectors, so a hot record costs no splitting
+    /// and no key hashing per request (keyed by a hash of embedder key, kind and text).
+    records: Mutex<HashMap<u64, Arc<RecordSentences>>>,
 }
+
+/// A record's sentences and their vectors, in text order.
+pub type RecordSentences = Vec<(String, Vec<f32>)>;
+
+/// Records whose sentences are kept split before that cache starts over.
+const RECORD_CACHE_LIMIT: usize = 50_000;
 
 /// Sentences kept before the cache starts over (about 300 MB of 384-d vectors; a catalogue of
 /// 5,000 profiles has about 40,000).
@@ -173,6 +183,41 @@ impl SentenceCache {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The sentences of a record's `text` and their vectors (embedding those not cached).
+    pub fn for_text(
+        &self,
+        embedder: &Embedder,
+        kind: Kind,
+        text: &str,
+    ) -> Result<Arc<RecordSentences>, EmbedError> {
+        let key = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            embedder.key(role_for(kind)).hash(&mut h);
+            kind.hash(&mut h);
+            text.hash(&mut h);
+            h.finish()
+        };
+        let lock = || self.records.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hit) = lock().get(&key) {
+            return Ok(hit.clone());
+        }
+        let split = explain::sentences(text);
+        let vectors = self.vectors(embedder, kind, &split)?;
+        let items: Arc<RecordSentences> = Arc::new(
+            split
+                .into_iter()
+                .zip(vectors)
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
+        );
+        let mut records = lock();
+        if records.len() >= RECORD_CACHE_LIMIT {
+            records.clear();
+        }
+        records.insert(key, items.clone());
+        Ok(items)
     }
 
     fn vectors(
@@ -439,21 +484,22 @@ fn explain_one(
     let text = record.map(Record::embed_text).unwrap_or_default();
     let mut evidence = Vec::new();
     if let (Some(q), Some(embedder)) = (vector, embedder) {
-        let split = explain::sentences(&text);
-        if !split.is_empty() {
-            let vectors = sentences.vectors(embedder, catalog.kind, &split)?;
-            evidence = split
-                .into_iter()
-                .zip(vectors)
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(text, v)| Evidence {
-                    similarity: dot(q, &v),
-                    text,
-                })
-                .collect();
-            evidence.sort_by(|a, b| b.similarity.total_cmp(&a.similarity));
-            evidence.truncate(3);
-        }
+        let items = sentences.for_text(embedder, catalog.kind, &text)?;
+        let mut scored: Vec<(f32, usize)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, (_, v))| (dot(q, v), i))
+            .collect();
+        // Best first; equal similarities keep text order.
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        evidence = scored
+            .into_iter()
+            .take(3)
+            .map(|(similarity, i)| Evidence {
+                similarity,
+                text: items[i].0.clone(),
+            })
+            .collect();
     }
     let terms = catalog.lexical.shared_terms(query_terms, &text, 6);
     Ok(Explanation {
