@@ -50,6 +50,9 @@ pub struct CompareArgs {
     /// Weights of the BM25 list in hybrid rows (dense = 1) [default: the ranker's default].
     #[arg(long, value_delimiter = ',')]
     lexical_weight: Vec<f32>,
+    /// Add a hub-reduced twin (CSLS) of every dense row.
+    #[arg(long)]
+    hub_reduction: bool,
     #[arg(
         long,
         value_delimiter = ',',
@@ -116,6 +119,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         &args.diversity,
         &args.prompts,
         &args.lexical_weight,
+        args.hub_reduction,
     );
     anyhow::ensure!(!configs.is_empty(), "--modes/--models: nothing to compare");
     anyhow::ensure!(

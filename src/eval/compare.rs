@@ -146,6 +146,9 @@ pub struct Config {
     pub query_prompt: QueryPrompt,
     /// Weight of the BM25 list in hybrid fusion (dense = 1).
     pub lexical_weight: f32,
+    /// Dense rows: subtract half of each document's hubness (CSLS: its mean similarity to its
+    /// 10 nearest queries), so documents close to every query stop crowding every list.
+    pub hub_reduction: bool,
 }
 
 impl Config {
@@ -168,6 +171,9 @@ impl Config {
         if self.diversity > 0.0 {
             parts.push(format!("mmr{}", self.diversity));
         }
+        if self.hub_reduction {
+            parts.push("csls".into());
+        }
         parts.join(" ")
     }
 }
@@ -181,6 +187,7 @@ pub fn configurations(
     diversities: &[f32],
     prompts: &[QueryPrompt],
     lexical_weights: &[f32],
+    hub_reduction: bool,
 ) -> Vec<Config> {
     let mut out = Vec::new();
     let default_weight = [DEFAULT_LEXICAL_WEIGHT];
@@ -196,14 +203,21 @@ pub fn configurations(
                 for &query_prompt in prompts {
                     for &search in searches {
                         for &diversity in diversities {
-                            out.push(Config {
+                            let config = Config {
                                 model: Some(model.clone()),
                                 mode,
                                 search,
                                 diversity,
                                 query_prompt,
                                 lexical_weight,
+                                hub_reduction: false,
+                            };
+                            let twin = (hub_reduction && mode == Mode::Dense).then(|| Config {
+                                hub_reduction: true,
+                                ..config.clone()
                             });
+                            out.push(config);
+                            out.extend(twin);
                         }
                     }
                 }
@@ -224,6 +238,7 @@ pub fn configurations(
                 diversity,
                 query_prompt: QueryPrompt::Query,
                 lexical_weight: DEFAULT_LEXICAL_WEIGHT,
+                hub_reduction: false,
             });
         }
     }
@@ -377,8 +392,13 @@ pub fn compare(
         };
         let snapshot = model.map_or(&empty, |m| &m.snapshot);
         let query_vectors = model.and_then(|m| m.queries.get(&config.query_prompt.role()));
+        let hubness = match (config.hub_reduction, model, query_vectors) {
+            (true, Some(m), Some(q)) => Some(hubness(&m.snapshot, data, q, 10)),
+            _ => None,
+        };
         let opts = RankOptions {
-            k: depth,
+            // Hub reduction reorders a deeper dense pool.
+            k: if hubness.is_some() { depth * 4 } else { depth },
             mode: config.mode,
             filter: Filter::default(),
             exact: config.search == Search::Exact,
@@ -420,10 +440,16 @@ pub fn compare(
                     &catalog,
                     &opts,
                 )?;
-                Ok((
-                    qid.clone(),
-                    matches.into_iter().map(|m| (m.id, m.score)).collect(),
-                ))
+                let mut ranked: Vec<(String, f32)> =
+                    matches.into_iter().map(|m| (m.id, m.score)).collect();
+                if let Some(hub) = &hubness {
+                    for (id, score) in &mut ranked {
+                        *score -= 0.5 * hub.get(id.as_str()).copied().unwrap_or(0.0);
+                    }
+                    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                    ranked.truncate(depth);
+                }
+                Ok((qid.clone(), ranked))
             })
             .collect::<Result<_, RankError>>()?;
         let secs = start.elapsed().as_secs_f64().max(1e-9);
@@ -455,6 +481,32 @@ pub fn compare(
         }
     }
     Ok(rows)
+}
+
+/// Each document's hubness: its mean similarity to its `k` most similar queries.
+fn hubness<'a>(
+    snapshot: &Snapshot,
+    data: &'a Dataset,
+    queries: &[Vec<f32>],
+    k: usize,
+) -> HashMap<&'a str, f32> {
+    data.docs
+        .par_iter()
+        .map(|(id, _)| {
+            let mut sims: Vec<f32> = match snapshot.get(id) {
+                Some((_, v)) => queries.iter().map(|q| crate::index::dot(q, &v)).collect(),
+                None => Vec::new(),
+            };
+            sims.sort_by(|a, b| b.total_cmp(a));
+            sims.truncate(k);
+            let mean = if sims.is_empty() {
+                0.0
+            } else {
+                sims.iter().sum::<f32>() / sims.len() as f32
+            };
+            (id.as_str(), mean)
+        })
+        .collect()
 }
 
 /// Mean share of the exact top `k` that the graph search at breadth `ef` finds.
@@ -533,6 +585,38 @@ mod tests {
     }
 
     #[test]
+    fn hubness_is_high_for_documents_near_every_query() {
+        let data = Dataset {
+            name: "t".into(),
+            queries: vec![("q1".into(), "a".into()), ("q2".into(), "b".into())],
+            docs: vec![("hub".into(), "x".into()), ("niche".into(), "y".into())],
+            qrels: Qrels::new(),
+        };
+        let queries = vec![vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]];
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        let items = vec![
+            (entry("hub"), vec![h, h, 0.0]),
+            (entry("niche"), vec![1.0, 0.0, 0.0]),
+        ];
+        let snap = LiveIndex::new(HnswIndex::build(3, HnswParams::default(), items), 10).snapshot();
+        let hub = hubness(&snap, &data, &queries, 10);
+        // The hub is 0.71 from both queries; the niche document 1.0 from one, 0 from the other.
+        assert!((hub["hub"] - h).abs() < 1e-5);
+        assert!((hub["niche"] - 0.5).abs() < 1e-5);
+        // With k = 1 only the nearest query counts.
+        assert!((hubness(&snap, &data, &queries, 1)["niche"] - 1.0).abs() < 1e-5);
+    }
+
+    fn entry(id: &str) -> Entry {
+        Entry {
+            id: id.into(),
+            text_hash: String::new(),
+            facets: Facets::default(),
+            alive: true,
+        }
+    }
+
+    #[test]
     fn search_and_configurations_parse_and_expand() {
         assert_eq!("exact".parse::<Search>(), Ok(Search::Exact));
         assert_eq!("hnsw@64".parse::<Search>(), Ok(Search::Hnsw { ef: 64 }));
@@ -545,6 +629,7 @@ mod tests {
             &[0.0],
             &[QueryPrompt::Query],
             &[1.0],
+            false,
         );
         // 2 models × 2 model modes × 2 searches, and one lexical row.
         assert_eq!(configs.len(), 9);
