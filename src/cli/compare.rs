@@ -27,12 +27,8 @@ pub struct CompareArgs {
     beir: Option<PathBuf>,
     #[arg(long, default_value = "test")]
     split: String,
-    #[arg(long, default_value = "data/hamburg/challenges.jsonl")]
-    challenges: PathBuf,
-    #[arg(long, default_value = "data/hamburg/startups.jsonl")]
-    startups: PathBuf,
-    #[arg(long, default_value = "data/hamburg/qrels.tsv")]
-    qrels: PathBuf,
+    #[command(flatten)]
+    sample: super::eval::SampleFiles,
     /// Models to compare (names or directories).
     #[arg(long, value_delimiter = ',', default_values_t = registry::KNOWN.iter().map(|m| m.name.to_string()).collect::<Vec<_>>())]
     models: Vec<String>,
@@ -101,9 +97,9 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
             (Dataset::from_beir(&name, &beir), LongText::Truncate)
         }
         None => {
-            let challenges: Vec<Challenge> = read_jsonl(&args.challenges)?;
-            let startups: Vec<Startup> = read_jsonl(&args.startups)?;
-            let qrels = read_qrels_tsv(&args.qrels)?;
+            let challenges: Vec<Challenge> = read_jsonl(&args.sample.challenges)?;
+            let startups: Vec<Startup> = read_jsonl(&args.sample.startups)?;
+            let qrels = read_qrels_tsv(&args.sample.qrels)?;
             let data = Dataset::from_sample("hamburg-sample", &challenges, &startups, qrels);
             (data, LongText::Window { overlap: 32 })
         }

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use govmatch::domain::{read_jsonl, Challenge, Startup};
 use govmatch::embed::LongText;
 use govmatch::eval::beir::read_qrels_tsv;
@@ -9,18 +9,25 @@ use govmatch::eval::{challenge_run, dense_run, score, BeirDataset};
 
 use super::{progress_bar, ModelArgs};
 
+/// A labelled sample's three files (default: the bundled Hamburg sample).
+#[derive(Args)]
+pub struct SampleFiles {
+    #[arg(long, default_value = "data/hamburg/challenges.jsonl")]
+    pub challenges: PathBuf,
+    #[arg(long, default_value = "data/hamburg/startups.jsonl")]
+    pub startups: PathBuf,
+    /// Graded judgements (TREC or BEIR format).
+    #[arg(long, default_value = "data/hamburg/qrels.tsv")]
+    pub qrels: PathBuf,
+}
+
 #[derive(Subcommand)]
 pub enum EvalCommand {
     /// Rank startups for each challenge of a labelled sample (default: the bundled Hamburg
     /// sample) with exact dense search; prints nDCG@10, MRR@10, Recall@10/100.
     Sample {
-        #[arg(long, default_value = "data/hamburg/challenges.jsonl")]
-        challenges: PathBuf,
-        #[arg(long, default_value = "data/hamburg/startups.jsonl")]
-        startups: PathBuf,
-        /// Graded judgements (TREC or BEIR format).
-        #[arg(long, default_value = "data/hamburg/qrels.tsv")]
-        qrels: PathBuf,
+        #[command(flatten)]
+        sample: SampleFiles,
         #[command(flatten)]
         model: ModelArgs,
         #[arg(long)]
@@ -49,15 +56,13 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
     match cmd {
         EvalCommand::Compare(args) => super::compare::run(*args),
         EvalCommand::Sample {
-            challenges,
-            startups,
-            qrels,
+            sample,
             model,
             json,
         } => {
-            let challenges: Vec<Challenge> = read_jsonl(&challenges)?;
-            let startups: Vec<Startup> = read_jsonl(&startups)?;
-            let qrels = read_qrels_tsv(&qrels)?;
+            let challenges: Vec<Challenge> = read_jsonl(&sample.challenges)?;
+            let startups: Vec<Startup> = read_jsonl(&sample.startups)?;
+            let qrels = read_qrels_tsv(&sample.qrels)?;
             let embedder = model.embedder()?;
             let start = Instant::now();
             let run = challenge_run(&embedder, &challenges, &startups, 100)?;
