@@ -79,17 +79,28 @@ impl VectorCache {
             progress(texts.len());
             return Ok((vectors, true));
         }
-        let mut vectors = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(256) {
-            vectors.extend(embedder.embed(chunk, role)?);
-            progress(vectors.len());
-        }
+        let vectors = embed_in_chunks(embedder, texts, role, progress)?;
         write(&path, &vectors, embedder.dim()).map_err(|source| CacheError::Io {
             path: path.clone(),
             source,
         })?;
         Ok((vectors, false))
     }
+}
+
+/// Embeds `texts` 256 at a time, telling `progress` how many are done after each chunk.
+pub fn embed_in_chunks(
+    embedder: &Embedder,
+    texts: &[&str],
+    role: Role,
+    progress: &dyn Fn(usize),
+) -> Result<Vec<Vec<f32>>, EmbedError> {
+    let mut vectors = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(256) {
+        vectors.extend(embedder.embed(chunk, role)?);
+        progress(vectors.len());
+    }
+    Ok(vectors)
 }
 
 /// The stored set, or `None` when missing, truncated or of another shape (then it is redone).

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::{evaluate, BeirDataset, Metric, Qrels, Run};
 use crate::domain::{Challenge, Kind, Startup};
+use crate::embed::cache::embed_in_chunks;
 use crate::embed::{CacheError, Embedder, Role, VectorCache};
 use crate::index::{Entry, Facets, Filter, HnswIndex, HnswParams, LiveIndex, Snapshot};
 use crate::rank::{
@@ -286,15 +287,10 @@ impl Prepared {
         let mut get = |texts: &[&str], role: Role, progress: &dyn Fn(usize)| {
             let (vectors, cached) = match cache {
                 Some(cache) => cache.get_or_embed(&embedder, texts, role, progress)?,
-                None => {
-                    // Same chunking as the cache, so the progress bar moves either way.
-                    let mut v = Vec::with_capacity(texts.len());
-                    for chunk in texts.chunks(256) {
-                        v.extend(embedder.embed(chunk, role).map_err(CacheError::from)?);
-                        progress(v.len());
-                    }
-                    (v, false)
-                }
+                None => (
+                    embed_in_chunks(&embedder, texts, role, progress).map_err(CacheError::from)?,
+                    false,
+                ),
             };
             if !cached {
                 embedded += texts.len();
@@ -381,6 +377,8 @@ pub fn compare(
     let empty =
         LiveIndex::new(HnswIndex::build(1, HnswParams::default(), Vec::new()), 1).snapshot();
     let mut rows = Vec::with_capacity(configs.len());
+    // Hubness depends only on the model and the query side: computed once for all its rows.
+    let mut hubness_of: HashMap<(&str, Role), Arc<HashMap<&str, f32>>> = HashMap::new();
     for (n, config) in configs.iter().enumerate() {
         let model = match &config.model {
             Some(name) => Some(
@@ -392,8 +390,13 @@ pub fn compare(
         };
         let snapshot = model.map_or(&empty, |m| &m.snapshot);
         let query_vectors = model.and_then(|m| m.queries.get(&config.query_prompt.role()));
-        let hubness = match (config.hub_reduction, model, query_vectors) {
-            (true, Some(m), Some(q)) => Some(hubness(&m.snapshot, data, q, 10)),
+        let hubness = match (config.hub_reduction, &config.model, model, query_vectors) {
+            (true, Some(name), Some(m), Some(q)) => Some(
+                hubness_of
+                    .entry((name.as_str(), config.query_prompt.role()))
+                    .or_insert_with(|| Arc::new(hubness(&m.snapshot, data, q, 10)))
+                    .clone(),
+            ),
             _ => None,
         };
         let opts = RankOptions {
@@ -595,8 +598,8 @@ mod tests {
         let queries = vec![vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]];
         let h = std::f32::consts::FRAC_1_SQRT_2;
         let items = vec![
-            (entry("hub"), vec![h, h, 0.0]),
-            (entry("niche"), vec![1.0, 0.0, 0.0]),
+            (Entry::bare("hub"), vec![h, h, 0.0]),
+            (Entry::bare("niche"), vec![1.0, 0.0, 0.0]),
         ];
         let snap = LiveIndex::new(HnswIndex::build(3, HnswParams::default(), items), 10).snapshot();
         let hub = hubness(&snap, &data, &queries, 10);
@@ -605,15 +608,6 @@ mod tests {
         assert!((hub["niche"] - 0.5).abs() < 1e-5);
         // With k = 1 only the nearest query counts.
         assert!((hubness(&snap, &data, &queries, 1)["niche"] - 1.0).abs() < 1e-5);
-    }
-
-    fn entry(id: &str) -> Entry {
-        Entry {
-            id: id.into(),
-            text_hash: String::new(),
-            facets: Facets::default(),
-            alive: true,
-        }
     }
 
     #[test]

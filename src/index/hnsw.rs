@@ -43,6 +43,19 @@ pub struct Entry {
     pub alive: bool,
 }
 
+#[cfg(test)]
+impl Entry {
+    /// A live entry with no text hash and no facets, for tests.
+    pub(crate) fn bare(id: &str) -> Self {
+        Entry {
+            id: id.into(),
+            text_hash: String::new(),
+            facets: Facets::default(),
+            alive: true,
+        }
+    }
+}
+
 /// Below this share of matching records a filtered search scans them exactly: cheaper than
 /// walking a graph whose most nodes are filtered out, and never short of results.
 const EXACT_BELOW_SELECTIVITY: f64 = 0.02;

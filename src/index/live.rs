@@ -232,7 +232,7 @@ impl LiveIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::{Facets, HnswParams};
+    use crate::index::HnswParams;
 
     #[test]
     fn an_empty_index_answers_with_nothing() {
@@ -257,12 +257,7 @@ mod tests {
     }
 
     fn entry(id: &str) -> Entry {
-        Entry {
-            id: id.into(),
-            text_hash: String::new(),
-            facets: Facets::default(),
-            alive: true,
-        }
+        Entry::bare(id)
     }
 
     fn v(x: f32, y: f32) -> Vec<f32> {
