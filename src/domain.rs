@@ -397,6 +397,11 @@ pub struct ScoreParts {
     pub lexical_rank: Option<usize>,
     /// Reciprocal rank fusion score (hybrid mode).
     pub fused: Option<f32>,
+    /// Under hub reduction: how close this record is to the other side *in general* (its mean
+    /// similarity to its 10 nearest records there). Broad texts that fit everything score high.
+    pub hubness: Option<f32>,
+    /// Under hub reduction: `dense` minus half the `hubness`, what the dense ranking orders by.
+    pub adjusted: Option<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -201,6 +201,7 @@ fn routes_answer_with_matches_and_json_errors() {
         "like",
         "open",
         "region",
+        "hub_reduction",
     ] {
         assert!(
             params.contains(&p),
@@ -499,6 +500,37 @@ fn modes_explanations_feedback_audit_and_bulk_writes() {
         lists.push(ids(&v));
     }
     assert_ne!(lists[0], lists[1], "lexical and dense rank alike");
+    // Hub reduction is on by default: the dense score is the similarity less half the
+    // record's hubness; switched off, the score is the similarity itself.
+    let (_, v) = json(&a, "GET", path, None);
+    for m in v["matches"].as_array().unwrap() {
+        let parts = &m["explanation"]["scores"];
+        let (dense, hub) = (
+            parts["dense"].as_f64().unwrap(),
+            parts["hubness"].as_f64().unwrap(),
+        );
+        assert!(hub > 0.0 && hub <= 1.0, "{m}");
+        assert!(
+            (m["score"].as_f64().unwrap() - (dense - 0.5 * hub)).abs() < 1e-5,
+            "{m}"
+        );
+        assert_eq!(m["score"], parts["adjusted"]);
+    }
+    let (status, plain) = json(&a, "GET", &format!("{path}&hub_reduction=false"), None);
+    assert_eq!(status, 200, "{plain}");
+    for m in plain["matches"].as_array().unwrap() {
+        let parts = &m["explanation"]["scores"];
+        assert!(parts["hubness"].is_null(), "{m}");
+        assert_eq!(m["score"], parts["dense"]);
+    }
+    let (status, plain_text) = json(
+        &a,
+        "POST",
+        "/v1/match",
+        Some(br#"{"text":"Verkehrsdaten in Echtzeit","hub_reduction":false}"#),
+    );
+    assert_eq!(status, 200, "{plain_text}");
+    assert!(plain_text["matches"][0]["explanation"]["scores"]["hubness"].is_null());
     // Hybrid draws on both lists.
     assert!(lists[2].iter().any(|id| lists[0].contains(id)));
     assert!(lists[2].iter().any(|id| lists[1].contains(id)));

@@ -64,6 +64,26 @@ fn batch_scores_every_open_challenge_deterministically_and_resumes() {
         }
     }
     assert_eq!(run("b.jsonl", &[]), first, "same inputs, same output");
+    // Hub reduction (the default) scores a pair below its plain similarity.
+    let plain = run("plain.jsonl", &["--no-hub-reduction"]);
+    assert_ne!(plain, first);
+    let similarity: std::collections::HashMap<(String, String), f64> = plain
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|r| {
+            let key = (r["challenge_id"].to_string(), r["startup_id"].to_string());
+            (key, r["score"].as_f64().unwrap())
+        })
+        .collect();
+    let mut shared = 0;
+    for r in &rows {
+        let key = (r["challenge_id"].to_string(), r["startup_id"].to_string());
+        if let Some(sim) = similarity.get(&key) {
+            assert!(r["score"].as_f64().unwrap() < *sim, "{r}");
+            shared += 1;
+        }
+    }
+    assert!(shared > 0);
     let all = run("all.jsonl", &["--all"]);
     assert_eq!(all.lines().count(), 40 * 7);
 

@@ -39,6 +39,8 @@ pub struct MatchParams {
     like: Option<String>,
     unlike: Option<String>,
     explain: Option<bool>,
+    /// Demote profiles close to every challenge (default true; see README "Ranking quality").
+    hub_reduction: Option<bool>,
     region: Option<String>,
     stage: Option<String>,
     sector: Option<String>,
@@ -108,6 +110,7 @@ impl MatchParams {
             like: list(&self.like),
             unlike: list(&self.unlike),
             explain: self.explain,
+            hub_reduction: self.hub_reduction,
             filter,
         })
     }
@@ -124,6 +127,7 @@ struct Body {
     like: Vec<String>,
     unlike: Vec<String>,
     explain: Option<bool>,
+    hub_reduction: Option<bool>,
     filter: Filter,
 }
 
@@ -149,6 +153,7 @@ fn options(b: Body) -> Result<RankOptions, ApiError> {
         unlike: b.unlike,
         explain: b.explain.unwrap_or(true),
         lexical_weight: govmatch::rank::DEFAULT_LEXICAL_WEIGHT,
+        hub_reduction: b.hub_reduction.unwrap_or(true),
     })
 }
 
@@ -191,11 +196,13 @@ fn run(
     let collection = app.collection(target);
     let snapshot = collection.dense.snapshot();
     let lookup = |id: &str| app.record(target, id);
+    let hubness = app.hubness(target);
     let catalog = Catalog {
         kind: target,
         dense: &snapshot,
         lexical: &collection.lexical,
         record: &lookup,
+        hubness: Some(&hubness),
     };
     let query = rank::Query {
         text: &asked.text,
@@ -344,6 +351,8 @@ pub struct FreeText {
     #[serde(default)]
     unlike: Vec<String>,
     explain: Option<bool>,
+    /// Demote records close to everything on the other side (default true).
+    hub_reduction: Option<bool>,
 }
 
 /// Records that fit a free text (a challenge draft or a startup description).
@@ -384,6 +393,7 @@ pub async fn free_text(
         like: req.like,
         unlike: req.unlike,
         explain: req.explain,
+        hub_reduction: req.hub_reduction,
         filter: req.filter,
     })?;
     let app = server.app()?;

@@ -27,7 +27,7 @@ use govmatch::embed::queue::{EmbedQueue, QueueLimits};
 use govmatch::embed::{role_for, Embedder};
 use govmatch::index::{open_synced, HnswParams, LiveIndex};
 use govmatch::ingest::Record;
-use govmatch::rank::{explain, LexicalIndex, SentenceCache};
+use govmatch::rank::{explain, LexicalIndex, LiveHubness, SentenceCache};
 use govmatch::store::Store;
 
 pub use audit::AuditLog;
@@ -72,6 +72,9 @@ pub struct AppState {
     store: Mutex<Store>,
     startups: Collection,
     challenges: Collection,
+    /// Each collection's hubness against the other, for hub reduction.
+    startup_hubness: Arc<LiveHubness>,
+    challenge_hubness: Arc<LiveHubness>,
     sentences: SentenceCache,
     audit: AuditLog,
     data_dir: PathBuf,
@@ -121,7 +124,16 @@ impl AppState {
         };
         let startups = collection(Kind::Startup)?;
         let challenges = collection(Kind::Challenge)?;
+        let started = std::time::Instant::now();
+        let startup_hubness = LiveHubness::new(startups.dense.clone(), challenges.dense.clone());
+        let challenge_hubness = LiveHubness::new(challenges.dense.clone(), startups.dense.clone());
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "hubness for hub reduction ready"
+        );
         Ok(AppState {
+            startup_hubness,
+            challenge_hubness,
             queue: EmbedQueue::start(embedder.clone(), queue, on_batch),
             audit: AuditLog::open(data_dir)?,
             startups,
@@ -132,6 +144,14 @@ impl AppState {
             data_dir: data_dir.to_path_buf(),
             stopping: AtomicBool::new(false),
         })
+    }
+
+    /// The latest hubness of the records of `kind` against the other collection.
+    fn hubness(&self, kind: Kind) -> Arc<govmatch::rank::Hubness> {
+        match kind {
+            Kind::Startup => self.startup_hubness.current(),
+            Kind::Challenge => self.challenge_hubness.current(),
+        }
     }
 
     fn collection(&self, kind: Kind) -> &Collection {

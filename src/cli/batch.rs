@@ -12,8 +12,9 @@ use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use govmatch::domain::Kind;
 use govmatch::embed::role_for;
-use govmatch::index::{open_synced, Facets, Filter, HnswParams};
+use govmatch::index::{open_synced, ExactIndex, Facets, Filter, HnswParams};
 use govmatch::ingest::Record;
+use govmatch::rank::hubness::{self, Hubness};
 use govmatch::store::Store;
 use rayon::prelude::*;
 
@@ -46,6 +47,9 @@ pub struct BatchArgs {
     /// Continue an interrupted run: keep the complete challenges already in --out.
     #[arg(long)]
     resume: bool,
+    /// Rank by plain similarity, without the hub reduction the API applies by default.
+    #[arg(long)]
+    no_hub_reduction: bool,
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
@@ -164,6 +168,8 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
         );
     }
     let mut challenges: Vec<(String, Vec<f32>)> = Vec::new();
+    // Every stored challenge asks (open or not), as in the API's hubness.
+    let mut askers: Vec<Vec<f32>> = Vec::new();
     for (rec, vector) in
         store.records_with_vectors(Kind::Challenge, &embedder.key(role_for(Kind::Challenge)))?
     {
@@ -171,6 +177,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
         let value = serde_json::from_str(&rec.data)?;
         let record = Record::from_value(Kind::Challenge, value)
             .map_err(|(_, e)| anyhow::anyhow!("stored challenge {}: {e}", rec.id))?;
+        askers.push(vector.clone());
         if args.all || Facets::of(&record).status.as_deref() != Some("closed") {
             challenges.push((rec.id, vector));
         }
@@ -211,6 +218,20 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
             (r.id, name)
         })
         .collect();
+    let hubness = (!args.no_hub_reduction).then(|| {
+        let items: Vec<(&str, &[f32])> = startups
+            .entries()
+            .iter()
+            .filter_map(|e| startups.get(&e.id))
+            .map(|(e, v)| (e.id.as_str(), v))
+            .collect();
+        Hubness::compute(&items, ExactIndex::from_vectors(embedder.dim(), &askers))
+    });
+    let depth = if hubness.is_some() {
+        per * hubness::POOL_FACTOR
+    } else {
+        per
+    };
     let tag = format!("govmatch-{}", embedder.model().info.id);
     let bar = progress_bar(todo.len(), "challenges");
     let none = Filter::default();
@@ -218,21 +239,32 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
         let results: Vec<_> = chunk
             .par_iter()
             .map(|(_, v)| {
-                if args.hnsw {
-                    startups.search(v, per, None, &none)
+                let hits = if args.hnsw {
+                    startups.search(v, depth, None, &none)
                 } else {
-                    startups.search_exact(v, per, &none)
+                    startups.search_exact(v, depth, &none)
+                };
+                let hits: Vec<(String, f32)> = hits
+                    .into_iter()
+                    .map(|h| (startups.entry(h.row).id.clone(), h.score))
+                    .collect();
+                match &hubness {
+                    Some(h) => h
+                        .rerank(hits, per, |_| None)
+                        .into_iter()
+                        .map(|(id, _, adjusted)| (id, adjusted))
+                        .collect(),
+                    None => hits,
                 }
             })
             .collect();
         for ((id, _), hits) in chunk.iter().zip(results) {
-            for (rank, hit) in hits.iter().enumerate() {
-                let startup = &startups.entry(hit.row).id;
+            for (rank, (startup, score)) in hits.iter().enumerate() {
                 let row = Row {
                     challenge: id,
                     rank: rank + 1,
                     startup,
-                    score: hit.score,
+                    score: *score,
                     name: names.get(startup).map_or("", String::as_str),
                 };
                 write_row(&mut out, args.format, &tag, &row)?;

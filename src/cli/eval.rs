@@ -24,12 +24,16 @@ pub struct SampleFiles {
 #[derive(Subcommand)]
 pub enum EvalCommand {
     /// Rank startups for each challenge of a labelled sample (default: the bundled Hamburg
-    /// sample) with exact dense search; prints nDCG@10, MRR@10, Recall@10/100.
+    /// sample) as served (exact dense search with hub reduction); prints nDCG@10, MRR@10,
+    /// Recall@10/100.
     Sample {
         #[command(flatten)]
         sample: SampleFiles,
         #[command(flatten)]
         model: ModelArgs,
+        /// Rank by plain similarity, without the served hub reduction.
+        #[arg(long)]
+        no_hub_reduction: bool,
         #[arg(long)]
         json: bool,
     },
@@ -58,6 +62,7 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Sample {
             sample,
             model,
+            no_hub_reduction,
             json,
         } => {
             let challenges: Vec<Challenge> = read_jsonl(&sample.challenges)?;
@@ -65,15 +70,20 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
             let qrels = read_qrels_tsv(&sample.qrels)?;
             let embedder = model.embedder()?;
             let start = Instant::now();
-            let run = challenge_run(&embedder, &challenges, &startups, 100)?;
+            let run = challenge_run(&embedder, &challenges, &startups, 100, !no_hub_reduction)?;
             let scores = score(&run, &qrels);
             let model_id = &embedder.model().info.id;
             if json {
                 let mut value = serde_json::to_value(scores)?;
                 value["model"] = model_id.as_str().into();
+                value["hub_reduction"] = (!no_hub_reduction).into();
                 println!("{value}");
             } else {
                 println!("model        {model_id}");
+                println!(
+                    "hub reduction {}",
+                    if no_hub_reduction { "off" } else { "on" }
+                );
                 println!("challenges   {} judged", scores.queries);
                 println!("nDCG@10      {:.4}", scores.ndcg_at_10);
                 println!("MRR@10       {:.4}", scores.mrr_at_10);

@@ -13,10 +13,10 @@ use super::{evaluate, BeirDataset, Metric, Qrels, Run};
 use crate::domain::{Challenge, Kind, Startup};
 use crate::embed::cache::embed_in_chunks;
 use crate::embed::{CacheError, Embedder, Role, VectorCache};
-use crate::index::{Entry, Facets, Filter, HnswIndex, HnswParams, LiveIndex, Snapshot};
+use crate::index::{Entry, ExactIndex, Facets, Filter, HnswIndex, HnswParams, LiveIndex, Snapshot};
 use crate::rank::{
-    rank, Catalog, LexicalError, LexicalIndex, Mode, Query, RankError, RankOptions, SentenceCache,
-    DEFAULT_LEXICAL_WEIGHT,
+    rank, Catalog, Hubness, LexicalError, LexicalIndex, Mode, Query, RankError, RankOptions,
+    SentenceCache, DEFAULT_LEXICAL_WEIGHT,
 };
 
 /// Queries, documents and judgements, whatever file layout they came from.
@@ -147,8 +147,9 @@ pub struct Config {
     pub query_prompt: QueryPrompt,
     /// Weight of the BM25 list in hybrid fusion (dense = 1).
     pub lexical_weight: f32,
-    /// Dense rows: subtract half of each document's hubness (CSLS: its mean similarity to its
-    /// 10 nearest queries), so documents close to every query stop crowding every list.
+    /// Dense and hybrid rows: subtract half of each document's hubness (CSLS: its mean
+    /// similarity to its 10 nearest queries), as the served ranking does by default
+    /// ([`crate::rank::hubness`]).
     pub hub_reduction: bool,
 }
 
@@ -213,7 +214,7 @@ pub fn configurations(
                                 lexical_weight,
                                 hub_reduction: false,
                             };
-                            let twin = (hub_reduction && mode == Mode::Dense).then(|| Config {
+                            let twin = hub_reduction.then(|| Config {
                                 hub_reduction: true,
                                 ..config.clone()
                             });
@@ -378,7 +379,7 @@ pub fn compare(
         LiveIndex::new(HnswIndex::build(1, HnswParams::default(), Vec::new()), 1).snapshot();
     let mut rows = Vec::with_capacity(configs.len());
     // Hubness depends only on the model and the query side: computed once for all its rows.
-    let mut hubness_of: HashMap<(&str, Role), Arc<HashMap<&str, f32>>> = HashMap::new();
+    let mut hubness_of: HashMap<(&str, Role), Arc<Hubness>> = HashMap::new();
     for (n, config) in configs.iter().enumerate() {
         let model = match &config.model {
             Some(name) => Some(
@@ -394,14 +395,19 @@ pub fn compare(
             (true, Some(name), Some(m), Some(q)) => Some(
                 hubness_of
                     .entry((name.as_str(), config.query_prompt.role()))
-                    .or_insert_with(|| Arc::new(hubness(&m.snapshot, data, q, 10)))
+                    .or_insert_with(|| {
+                        let dim = q.first().map_or(0, Vec::len);
+                        Arc::new(Hubness::of_snapshot(
+                            &m.snapshot,
+                            ExactIndex::from_vectors(dim, q),
+                        ))
+                    })
                     .clone(),
             ),
             _ => None,
         };
         let opts = RankOptions {
-            // Hub reduction reorders a deeper dense pool.
-            k: if hubness.is_some() { depth * 4 } else { depth },
+            k: depth,
             mode: config.mode,
             filter: Filter::default(),
             exact: config.search == Search::Exact,
@@ -415,6 +421,7 @@ pub fn compare(
             unlike: Vec::new(),
             explain: false,
             lexical_weight: config.lexical_weight,
+            hub_reduction: config.hub_reduction,
         };
         let sentences = SentenceCache::default();
         let start = Instant::now();
@@ -430,6 +437,7 @@ pub fn compare(
                     dense: snapshot,
                     lexical: &lexical,
                     record: &none,
+                    hubness: hubness.as_deref(),
                 };
                 let query = Query {
                     text,
@@ -443,15 +451,8 @@ pub fn compare(
                     &catalog,
                     &opts,
                 )?;
-                let mut ranked: Vec<(String, f32)> =
+                let ranked: Vec<(String, f32)> =
                     matches.into_iter().map(|m| (m.id, m.score)).collect();
-                if let Some(hub) = &hubness {
-                    for (id, score) in &mut ranked {
-                        *score -= 0.5 * hub.get(id.as_str()).copied().unwrap_or(0.0);
-                    }
-                    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                    ranked.truncate(depth);
-                }
                 Ok((qid.clone(), ranked))
             })
             .collect::<Result<_, RankError>>()?;
@@ -484,32 +485,6 @@ pub fn compare(
         }
     }
     Ok(rows)
-}
-
-/// Each document's hubness: its mean similarity to its `k` most similar queries.
-fn hubness<'a>(
-    snapshot: &Snapshot,
-    data: &'a Dataset,
-    queries: &[Vec<f32>],
-    k: usize,
-) -> HashMap<&'a str, f32> {
-    data.docs
-        .par_iter()
-        .map(|(id, _)| {
-            let mut sims: Vec<f32> = match snapshot.get(id) {
-                Some((_, v)) => queries.iter().map(|q| crate::index::dot(q, &v)).collect(),
-                None => Vec::new(),
-            };
-            sims.sort_by(|a, b| b.total_cmp(a));
-            sims.truncate(k);
-            let mean = if sims.is_empty() {
-                0.0
-            } else {
-                sims.iter().sum::<f32>() / sims.len() as f32
-            };
-            (id.as_str(), mean)
-        })
-        .collect()
 }
 
 /// Mean share of the exact top `k` that the graph search at breadth `ef` finds.
@@ -585,29 +560,6 @@ mod tests {
             .map(|(i, x)| if i % 2 == 0 { x + 0.1 } else { x - 0.1 })
             .collect();
         assert!(randomization_test(&a, &c, 1000, 1) > 0.5);
-    }
-
-    #[test]
-    fn hubness_is_high_for_documents_near_every_query() {
-        let data = Dataset {
-            name: "t".into(),
-            queries: vec![("q1".into(), "a".into()), ("q2".into(), "b".into())],
-            docs: vec![("hub".into(), "x".into()), ("niche".into(), "y".into())],
-            qrels: Qrels::new(),
-        };
-        let queries = vec![vec![1.0, 0.0, 0.0], vec![0.0, 1.0, 0.0]];
-        let h = std::f32::consts::FRAC_1_SQRT_2;
-        let items = vec![
-            (Entry::bare("hub"), vec![h, h, 0.0]),
-            (Entry::bare("niche"), vec![1.0, 0.0, 0.0]),
-        ];
-        let snap = LiveIndex::new(HnswIndex::build(3, HnswParams::default(), items), 10).snapshot();
-        let hub = hubness(&snap, &data, &queries, 10);
-        // The hub is 0.71 from both queries; the niche document 1.0 from one, 0 from the other.
-        assert!((hub["hub"] - h).abs() < 1e-5);
-        assert!((hub["niche"] - 0.5).abs() < 1e-5);
-        // With k = 1 only the nearest query counts.
-        assert!((hubness(&snap, &data, &queries, 1)["niche"] - 1.0).abs() < 1e-5);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::{mean, mrr_at_k, ndcg_at_k, recall_at_k, BeirDataset, Qrels, Run};
 use crate::domain::{Challenge, Startup};
 use crate::embed::{EmbedError, Embedder, Role};
 use crate::index::ExactIndex;
+use crate::rank::hubness::{self, Hubness};
 
 /// Mean metrics over the judged queries.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -58,15 +59,17 @@ pub fn dense_run(
         .iter()
         .map(|q| (q.id.clone(), q.text.clone()))
         .collect();
-    dense_run_texts(embedder, &queries, &docs, k, progress)
+    dense_run_texts(embedder, &queries, &docs, k, false, progress)
 }
 
-/// Ranks startups for every challenge (challenges on the query side), as the matcher does.
+/// Ranks startups for every challenge (challenges on the query side), as the matcher does;
+/// `hub_reduction` as the served default ([`crate::rank::hubness`]).
 pub fn challenge_run(
     embedder: &Embedder,
     challenges: &[Challenge],
     startups: &[Startup],
     k: usize,
+    hub_reduction: bool,
 ) -> Result<Run, EmbedError> {
     let queries: Vec<(String, String)> = challenges
         .iter()
@@ -76,36 +79,58 @@ pub fn challenge_run(
         .iter()
         .map(|s| (s.id.clone(), s.embed_text()))
         .collect();
-    dense_run_texts(embedder, &queries, &docs, k, &|_| {})
+    dense_run_texts(embedder, &queries, &docs, k, hub_reduction, &|_| {})
 }
 
-/// [`dense_run`] over any (id, text) pairs.
+/// [`dense_run`] over any (id, text) pairs; with `hub_reduction`, each document's hubness is
+/// measured against these queries.
 pub fn dense_run_texts(
     embedder: &Embedder,
     queries: &[(String, String)],
     docs: &[(String, String)],
     k: usize,
+    hub_reduction: bool,
     progress: &dyn Fn(usize),
 ) -> Result<Run, EmbedError> {
-    let mut index = ExactIndex::new(embedder.dim());
+    let mut vectors = Vec::with_capacity(docs.len());
     for (i, chunk) in docs.chunks(256).enumerate() {
         let refs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
-        for v in embedder.embed(&refs, Role::Passage)? {
-            index.push(&v);
-        }
+        vectors.extend(embedder.embed(&refs, Role::Passage)?);
         progress((i * 256 + chunk.len()).min(docs.len()));
     }
+    let index = ExactIndex::from_vectors(embedder.dim(), &vectors);
     let texts: Vec<&str> = queries.iter().map(|(_, t)| t.as_str()).collect();
     let qvecs = embedder.embed(&texts, Role::Query)?;
-    let hits = index.search_many(&qvecs, k);
+    let hubness = hub_reduction.then(|| {
+        let items: Vec<(&str, &[f32])> = docs
+            .iter()
+            .zip(&vectors)
+            .map(|((id, _), v)| (id.as_str(), v.as_slice()))
+            .collect();
+        Hubness::compute(&items, ExactIndex::from_vectors(embedder.dim(), &qvecs))
+    });
+    let depth = if hubness.is_some() {
+        k * hubness::POOL_FACTOR
+    } else {
+        k
+    };
+    let hits = index.search_many(&qvecs, depth);
     let run: Run = queries
         .iter()
         .zip(hits)
         .map(|((qid, _), hits)| {
-            let ranked = hits
+            let ranked: Vec<(String, f32)> = hits
                 .into_iter()
                 .map(|h| (docs[h.row].0.clone(), h.score))
                 .collect();
+            let ranked = match &hubness {
+                Some(h) => h
+                    .rerank(ranked, k, |_| None)
+                    .into_iter()
+                    .map(|(id, _, adjusted)| (id, adjusted))
+                    .collect(),
+                None => ranked,
+            };
             (qid.clone(), ranked)
         })
         .collect::<HashMap<_, _>>();

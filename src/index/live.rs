@@ -87,6 +87,25 @@ impl Snapshot {
         self.base.get(id).map(|(e, v)| (e.clone(), v.to_vec()))
     }
 
+    /// Every live record with its vector, by id.
+    pub fn items(&self) -> Vec<(Entry, Vec<f32>)> {
+        let mut items: Vec<(Entry, Vec<f32>)> = self
+            .base
+            .entries()
+            .iter()
+            .filter(|e| e.alive && !self.delta.removed.contains(&e.id))
+            .filter_map(|e| self.base.get(&e.id).map(|(e, v)| (e.clone(), v.to_vec())))
+            .chain(
+                self.delta
+                    .added
+                    .iter()
+                    .map(|(e, v)| (e.clone(), v.to_vec())),
+            )
+            .collect();
+        items.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        items
+    }
+
     /// Top `k` by similarity among records passing `filter`; `exact` skips the graph.
     pub fn search(
         &self,
@@ -196,20 +215,7 @@ impl LiveIndex {
     /// triggered by writes).
     pub fn rebuild(&self) {
         let snap = self.snapshot();
-        let mut items: Vec<(Entry, Vec<f32>)> = snap
-            .base
-            .entries()
-            .iter()
-            .filter(|e| e.alive && !snap.delta.removed.contains(&e.id))
-            .filter_map(|e| snap.base.get(&e.id).map(|(e, v)| (e.clone(), v.to_vec())))
-            .chain(
-                snap.delta
-                    .added
-                    .iter()
-                    .map(|(e, v)| (e.clone(), v.to_vec())),
-            )
-            .collect();
-        items.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        let items = snap.items();
         let base = Arc::new(HnswIndex::build(snap.base.dim(), snap.base.params(), items));
         {
             let _guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());

@@ -4,6 +4,7 @@
 
 pub mod explain;
 pub mod fusion;
+pub mod hubness;
 pub mod lexical;
 
 use std::collections::{HashMap, HashSet};
@@ -17,6 +18,7 @@ use crate::embed::{role_for, EmbedError, Embedder};
 use crate::index::{dot, Facets, Filter, Snapshot};
 use crate::ingest::{text_hash, Record};
 
+pub use hubness::{Hubness, LiveHubness};
 pub use lexical::{LexicalError, LexicalHit, LexicalIndex};
 
 /// How candidates are found.
@@ -76,6 +78,14 @@ pub struct RankOptions {
     pub explain: bool,
     /// Hybrid mode: how much the BM25 list counts in the fusion, the dense list counting 1.
     pub lexical_weight: f32,
+    /// Demote records close to everything (see [`hubness`]) when the catalogue carries their
+    /// hubness; dense and hybrid modes.
+    #[serde(default = "hub_reduction_default")]
+    pub hub_reduction: bool,
+}
+
+fn hub_reduction_default() -> bool {
+    true
 }
 
 /// The hybrid fusion weight of the BM25 list (dense = 1), chosen on the Hamburg sample with
@@ -96,6 +106,7 @@ impl Default for RankOptions {
             unlike: Vec::new(),
             explain: true,
             lexical_weight: DEFAULT_LEXICAL_WEIGHT,
+            hub_reduction: true,
         }
     }
 }
@@ -124,6 +135,8 @@ pub struct Catalog<'a> {
     pub lexical: &'a LexicalIndex,
     /// Looks a record of this collection up by id (titles, texts, facets).
     pub record: &'a dyn Fn(&str) -> Option<Record>,
+    /// Each record's hubness against the asking side; without it no hub reduction.
+    pub hubness: Option<&'a Hubness>,
 }
 
 /// What is asked: the text, its vector (query side), and its facets when it is a record.
@@ -312,16 +325,31 @@ pub fn rank(
         .map(String::as_str)
         .collect();
     let pool = pool_size(opts) + excluded.len();
+    let hubness = catalog
+        .hubness
+        .filter(|_| opts.hub_reduction && opts.mode != Mode::Lexical);
 
-    // Dense and lexical lists, each already filtered.
-    let dense: Vec<(String, f32)> = match (&vector, opts.mode) {
-        (Some(v), Mode::Dense | Mode::Hybrid) => catalog
-            .dense
-            .search(v, pool, opts.ef, &opts.filter, opts.exact)
-            .into_iter()
-            .map(|s| (s.id, s.score))
-            .filter(|(id, _)| !excluded.contains(id.as_str()))
-            .collect(),
+    // Dense and lexical lists, each already filtered. The dense list holds (id, similarity,
+    // ranking score): the similarity less the hub penalty under hub reduction.
+    let dense: Vec<(String, f32, f32)> = match (&vector, opts.mode) {
+        (Some(v), Mode::Dense | Mode::Hybrid) => {
+            let depth = if hubness.is_some() {
+                pool * hubness::POOL_FACTOR
+            } else {
+                pool
+            };
+            let hits: Vec<(String, f32)> = catalog
+                .dense
+                .search(v, depth, opts.ef, &opts.filter, opts.exact)
+                .into_iter()
+                .map(|s| (s.id, s.score))
+                .filter(|(id, _)| !excluded.contains(id.as_str()))
+                .collect();
+            match hubness {
+                Some(h) => h.rerank(hits, pool, |id| catalog.dense.get(id).map(|(_, v)| v)),
+                None => hits.into_iter().map(|(id, s)| (id, s, s)).collect(),
+            }
+        }
         _ => Vec::new(),
     };
     let lexical: Vec<(String, f32)> = if matches!(opts.mode, Mode::Lexical | Mode::Hybrid) {
@@ -365,7 +393,7 @@ pub fn rank(
             candidates.len() - 1
         })
     };
-    for (rank, (id, score)) in dense.iter().enumerate() {
+    for (rank, (id, score, _)) in dense.iter().enumerate() {
         let i = slot(id, &mut candidates);
         candidates[i].parts.dense = Some(*score);
         candidates[i].parts.dense_rank = Some(rank + 1);
@@ -380,19 +408,28 @@ pub fn rank(
             if c.parts.dense.is_none() {
                 c.parts.dense = vector.as_ref().map(|q| dot(q, &v));
             }
+            if let Some(h) = hubness {
+                let hub = h.get(&c.id, || Some(v.clone()));
+                c.parts.hubness = Some(hub);
+                c.parts.adjusted = c.parts.dense.map(|d| d - hubness::WEIGHT * hub);
+            }
             c.vector = Some(v);
             c.facets = Some(entry.facets);
         }
     }
     let score_of = |c: &Candidate| -> f32 {
         match opts.mode {
-            Mode::Dense => c.parts.dense.unwrap_or(f32::NEG_INFINITY),
+            Mode::Dense => c
+                .parts
+                .adjusted
+                .or(c.parts.dense)
+                .unwrap_or(f32::NEG_INFINITY),
             Mode::Lexical => c.parts.lexical.unwrap_or(0.0),
             Mode::Hybrid => c.parts.fused.unwrap_or(0.0),
         }
     };
     if opts.mode == Mode::Hybrid {
-        let dense_ids: Vec<String> = dense.iter().map(|(id, _)| id.clone()).collect();
+        let dense_ids: Vec<String> = dense.iter().map(|(id, _, _)| id.clone()).collect();
         let lexical_ids: Vec<String> = lexical.iter().map(|(id, _)| id.clone()).collect();
         let fused = fusion::rrf(&[(&dense_ids, 1.0), (&lexical_ids, opts.lexical_weight)]);
         for (id, f) in fused {
