@@ -364,8 +364,9 @@ pub struct Match {
     pub title: String,
     /// 1-based position in the list.
     pub rank: usize,
-    /// What the list is ordered by: cosine similarity (dense), BM25 (lexical) or the reciprocal
-    /// rank fusion score (hybrid).
+    /// What the list is ordered by: in dense mode cosine similarity less half the record's
+    /// hubness (plain similarity with hub reduction off), BM25 (lexical) or the reciprocal rank
+    /// fusion score (hybrid).
     pub score: f32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,

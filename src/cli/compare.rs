@@ -46,7 +46,7 @@ pub struct CompareArgs {
     /// Weights of the BM25 list in hybrid rows (dense = 1) [default: the ranker's default].
     #[arg(long, value_delimiter = ',')]
     lexical_weight: Vec<f32>,
-    /// Add a hub-reduced twin (CSLS) of every dense row.
+    /// Add a hub-reduced twin (CSLS, the served default) of every dense and hybrid row.
     #[arg(long)]
     hub_reduction: bool,
     #[arg(
