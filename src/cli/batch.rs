@@ -227,11 +227,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
             .collect();
         Hubness::compute(&items, ExactIndex::from_vectors(embedder.dim(), &askers))
     });
-    let depth = if hubness.is_some() {
-        per * hubness::POOL_FACTOR
-    } else {
-        per
-    };
+    let depth = hubness::depth(per, hubness.is_some());
     let tag = format!("govmatch-{}", embedder.model().info.id);
     let bar = progress_bar(todo.len(), "challenges");
     let none = Filter::default();
@@ -248,14 +244,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
                     .into_iter()
                     .map(|h| (startups.entry(h.row).id.clone(), h.score))
                     .collect();
-                match &hubness {
-                    Some(h) => h
-                        .rerank(hits, per, |_| None)
-                        .into_iter()
-                        .map(|(id, _, adjusted)| (id, adjusted))
-                        .collect(),
-                    None => hits,
-                }
+                hubness::ranked(hubness.as_ref(), hits, per)
             })
             .collect();
         for ((id, _), hits) in chunk.iter().zip(results) {

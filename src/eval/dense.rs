@@ -109,11 +109,7 @@ pub fn dense_run_texts(
             .collect();
         Hubness::compute(&items, ExactIndex::from_vectors(embedder.dim(), &qvecs))
     });
-    let depth = if hubness.is_some() {
-        k * hubness::POOL_FACTOR
-    } else {
-        k
-    };
+    let depth = hubness::depth(k, hubness.is_some());
     let hits = index.search_many(&qvecs, depth);
     let run: Run = queries
         .iter()
@@ -123,15 +119,7 @@ pub fn dense_run_texts(
                 .into_iter()
                 .map(|h| (docs[h.row].0.clone(), h.score))
                 .collect();
-            let ranked = match &hubness {
-                Some(h) => h
-                    .rerank(ranked, k, |_| None)
-                    .into_iter()
-                    .map(|(id, _, adjusted)| (id, adjusted))
-                    .collect(),
-                None => ranked,
-            };
-            (qid.clone(), ranked)
+            (qid.clone(), hubness::ranked(hubness.as_ref(), ranked, k))
         })
         .collect::<HashMap<_, _>>();
     Ok(run)

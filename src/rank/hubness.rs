@@ -31,6 +31,33 @@ pub fn hubness_of(vector: &[f32], askers: &ExactIndex, k: usize) -> f32 {
     hits.iter().map(|h| h.score).sum::<f32>() / hits.len() as f32
 }
 
+/// How many nearest records to fetch for a final list of `k`: hub reduction reorders a deeper
+/// list.
+pub fn depth(k: usize, reducing: bool) -> usize {
+    if reducing {
+        k * POOL_FACTOR
+    } else {
+        k
+    }
+}
+
+/// `hits` (id, similarity, best first, fetched [`depth`] deep) as the served dense ranking
+/// orders them: by similarity − `WEIGHT` × hubness when `hubness` is given; cut to `k`.
+pub fn ranked(hubness: Option<&Hubness>, hits: Vec<(String, f32)>, k: usize) -> Vec<(String, f32)> {
+    match hubness {
+        Some(h) => h
+            .rerank(hits, k, |_| None)
+            .into_iter()
+            .map(|(id, _, adjusted)| (id, adjusted))
+            .collect(),
+        None => {
+            let mut hits = hits;
+            hits.truncate(k);
+            hits
+        }
+    }
+}
+
 /// The hubness of every record of one collection against the vectors that ask it.
 #[derive(Debug, Clone)]
 pub struct Hubness {

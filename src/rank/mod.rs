@@ -333,11 +333,7 @@ pub fn rank(
     // ranking score): the similarity less the hub penalty under hub reduction.
     let dense: Vec<(String, f32, f32)> = match (&vector, opts.mode) {
         (Some(v), Mode::Dense | Mode::Hybrid) => {
-            let depth = if hubness.is_some() {
-                pool * hubness::POOL_FACTOR
-            } else {
-                pool
-            };
+            let depth = hubness::depth(pool, hubness.is_some());
             let hits: Vec<(String, f32)> = catalog
                 .dense
                 .search(v, depth, opts.ef, &opts.filter, opts.exact)
