@@ -34,10 +34,7 @@ pub struct FeedbackBody {
         (status = 201, description = "recorded", body = Ack),
         (status = 404, description = "unknown request id, or the item was not in its list", body = super::openapi::ErrorBody),
         (status = 422, description = "invalid body", body = super::openapi::ErrorBody),
-        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
-        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
-        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
-        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+        super::openapi::CommonErrors,
     ))]
 pub async fn give(
     State(server): State<Arc<Server>>,

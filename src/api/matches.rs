@@ -279,10 +279,7 @@ async fn by_record(
     responses(
         (status = 200, description = "ranked matches", body = MatchResponse),
         (status = 404, description = "no such record", body = super::openapi::ErrorBody),
-        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
-        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
-        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
-        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+        super::openapi::CommonErrors,
     ))]
 pub async fn challenge_matches(
     State(server): State<Arc<Server>>,
@@ -308,10 +305,7 @@ pub async fn challenge_matches(
     responses(
         (status = 200, description = "ranked matches", body = MatchResponse),
         (status = 404, description = "no such record", body = super::openapi::ErrorBody),
-        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
-        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
-        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
-        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+        super::openapi::CommonErrors,
     ))]
 pub async fn startup_matches(
     State(server): State<Arc<Server>>,
@@ -362,10 +356,7 @@ pub struct FreeText {
         (status = 413, description = "body too large", body = super::openapi::ErrorBody),
         (status = 422, description = "invalid body", body = super::openapi::ErrorBody),
         (status = 429, description = "embedding queue full; retry after `Retry-After`", body = super::openapi::ErrorBody),
-        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
-        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
-        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
-        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+        super::openapi::CommonErrors,
     ))]
 pub async fn free_text(
     State(server): State<Arc<Server>>,

@@ -24,6 +24,24 @@ struct ErrorDetail {
     field: Option<String>,
 }
 
+/// The errors every data route can answer with, documented once for all of them.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum CommonErrors {
+    /// invalid parameter
+    #[response(status = 400)]
+    BadParameter(ErrorBody),
+    /// no API key
+    #[response(status = 401)]
+    NoKey(ErrorBody),
+    /// key lacks the scope
+    #[response(status = 403)]
+    WrongScope(ErrorBody),
+    /// model or indexes still loading
+    #[response(status = 503)]
+    NotReady(ErrorBody),
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(

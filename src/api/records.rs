@@ -35,10 +35,7 @@ pub(super) fn kind_of(segment: &str) -> Result<Kind, ApiError> {
     responses(
         (status = 200, description = "the record (a Startup or a Challenge)", body = serde_json::Value),
         (status = 404, description = "no such record or collection", body = super::openapi::ErrorBody),
-        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
-        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
-        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
-        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+        super::openapi::CommonErrors,
     ))]
 pub async fn get_record(
     State(server): State<Arc<Server>>,
@@ -100,10 +97,7 @@ pub struct Stored {
         (status = 413, description = "body too large", body = super::openapi::ErrorBody),
         (status = 415, description = "neither JSON nor NDJSON", body = super::openapi::ErrorBody),
         (status = 422, description = "invalid record (field named), or no NDJSON line could be stored", body = BulkResult),
-        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
-        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
-        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
-        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+        super::openapi::CommonErrors,
     ))]
 pub async fn upsert(
     State(server): State<Arc<Server>>,
@@ -326,10 +320,7 @@ fn store_all(
     responses(
         (status = 204, description = "deleted"),
         (status = 404, description = "no such record or collection", body = super::openapi::ErrorBody),
-        (status = 400, description = "invalid parameter", body = super::openapi::ErrorBody),
-        (status = 401, description = "no API key", body = super::openapi::ErrorBody),
-        (status = 403, description = "key lacks the scope", body = super::openapi::ErrorBody),
-        (status = 503, description = "model or indexes still loading", body = super::openapi::ErrorBody),
+        super::openapi::CommonErrors,
     ))]
 pub async fn delete_record(
     State(server): State<Arc<Server>>,
