@@ -73,6 +73,7 @@ pub fn summary(
     facets: &[FacetMatch],
     evidence: &[Evidence],
     terms: &[String],
+    broad_among: Option<&str>,
 ) -> String {
     let mut reasons = Vec::new();
     if let Some(dense) = parts.dense {
@@ -105,6 +106,12 @@ pub fn summary(
         }
         s + "."
     };
+    if let Some(others) = broad_among {
+        text.push_str(&format!(
+            " Broadly worded: it resembles many {others}, so it ranks lower than its similarity \
+             alone would place it."
+        ));
+    }
     if let Some(best) = evidence.first() {
         text.push_str(&format!(" Closest passage: \u{201c}{}\u{201d}", best.text));
     }
@@ -162,10 +169,16 @@ mod tests {
                 similarity: 0.7,
             }],
             &["buses".into()],
+            None,
         );
         assert_eq!(
             s,
             "Close in meaning (similarity 0.81); uses the same key terms (buses). Closest passage: \u{201c}We route buses.\u{201d}"
+        );
+        let broad = summary(&parts, &[], &[], &[], Some("challenges"));
+        assert!(
+            broad.ends_with("Broadly worded: it resembles many challenges, so it ranks lower than its similarity alone would place it."),
+            "{broad}"
         );
     }
 }

@@ -63,18 +63,30 @@ pub fn ranked(hubness: Option<&Hubness>, hits: Vec<(String, f32)>, k: usize) -> 
 pub struct Hubness {
     by_id: HashMap<String, f32>,
     askers: Arc<ExactIndex>,
+    /// The hubness 90% of the records stay below: above it a record counts as broad.
+    broad_from: f32,
 }
+
+/// Share of records below the hubness from which explanations call a record broad.
+const BROAD_QUANTILE: f32 = 0.9;
 
 impl Hubness {
     /// Hubness of each `(id, vector)` record against `askers` (unit vectors, the query side).
     pub fn compute<'a>(records: &[(&'a str, &'a [f32])], askers: ExactIndex) -> Self {
-        let by_id = records
+        let by_id: HashMap<String, f32> = records
             .par_iter()
             .map(|(id, v)| (id.to_string(), hubness_of(v, &askers, NEIGHBOURS)))
             .collect();
+        let mut values: Vec<f32> = by_id.values().copied().collect();
+        values.sort_by(f32::total_cmp);
+        let broad_from = match values.len() {
+            0 => f32::INFINITY,
+            n => values[((n as f32 * BROAD_QUANTILE) as usize).min(n - 1)],
+        };
         Hubness {
             by_id,
             askers: Arc::new(askers),
+            broad_from,
         }
     }
 
@@ -122,6 +134,12 @@ impl Hubness {
         out.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
         out.truncate(k);
         out
+    }
+
+    /// True for a hubness among the highest tenth of the collection: a broadly worded record
+    /// that resembles much of the other side, which explanations point out.
+    pub fn is_broad(&self, hubness: f32) -> bool {
+        hubness >= self.broad_from
     }
 
     pub fn len(&self) -> usize {
@@ -215,6 +233,9 @@ mod tests {
         let hubness = Hubness::compute(&[("hub", &hub), ("niche", &niche)], askers);
         let h = 1.0 / 3f32.sqrt();
         assert!((hubness.get("hub", || None) - h).abs() < 1e-5);
+        // Of two records, the hub is the broad one explanations point out.
+        assert!(hubness.is_broad(hubness.get("hub", || None)));
+        assert!(!hubness.is_broad(hubness.get("niche", || None)));
         // For a query near the first challenge, raw similarity prefers the hub…
         let q = unit(&[1.0, 0.5, 0.5]);
         let sims: Vec<(String, f32)> = [("hub", &hub), ("niche", &niche)]

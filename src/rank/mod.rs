@@ -536,7 +536,20 @@ fn explain_one(
     }
     let terms = catalog.lexical.shared_terms(query_terms, &text, 6);
     Ok(Explanation {
-        summary: explain::summary(&c.parts, &facets, &evidence, &terms),
+        summary: explain::summary(
+            &c.parts,
+            &facets,
+            &evidence,
+            &terms,
+            c.parts
+                .hubness
+                .zip(catalog.hubness)
+                .is_some_and(|(h, hubness)| hubness.is_broad(h))
+                .then_some(match catalog.kind {
+                    Kind::Startup => "challenges",
+                    Kind::Challenge => "startups",
+                }),
+        ),
         scores: c.parts.clone(),
         facets,
         sentences: evidence,
