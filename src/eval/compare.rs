@@ -451,9 +451,10 @@ pub fn compare(
                     &catalog,
                     &opts,
                 )?;
-                let ranked: Vec<(String, f32)> =
-                    matches.into_iter().map(|m| (m.id, m.score)).collect();
-                Ok((qid.clone(), ranked))
+                Ok((
+                    qid.clone(),
+                    matches.into_iter().map(|m| (m.id, m.score)).collect(),
+                ))
             })
             .collect::<Result<_, RankError>>()?;
         let secs = start.elapsed().as_secs_f64().max(1e-9);

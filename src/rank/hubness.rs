@@ -48,7 +48,7 @@ pub fn ranked(hubness: Option<&Hubness>, hits: Vec<(String, f32)>, k: usize) -> 
         Some(h) => h
             .rerank(hits, k, |_| None)
             .into_iter()
-            .map(|(id, _, adjusted)| (id, adjusted))
+            .map(|(id, sim, hub)| (id, sim - WEIGHT * hub))
             .collect(),
         None => {
             let mut hits = hits;
@@ -117,7 +117,7 @@ impl Hubness {
     }
 
     /// `hits` (id, similarity) reordered by similarity − `WEIGHT` × hubness, cut to `k`.
-    /// Returns (id, similarity, adjusted score), best first; ties by id.
+    /// Returns (id, similarity, hubness), best first; ties by id.
     pub fn rerank(
         &self,
         hits: Vec<(String, f32)>,
@@ -128,10 +128,15 @@ impl Hubness {
             .into_iter()
             .map(|(id, sim)| {
                 let h = self.get(&id, || vector_of(&id));
-                (id, sim, sim - WEIGHT * h)
+                (id, sim, h)
             })
             .collect();
-        out.sort_by(|a, b| b.2.total_cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        let adjusted = |(_, sim, h): &(String, f32, f32)| sim - WEIGHT * h;
+        out.sort_by(|a, b| {
+            adjusted(b)
+                .total_cmp(&adjusted(a))
+                .then_with(|| a.0.cmp(&b.0))
+        });
         out.truncate(k);
         out
     }
@@ -247,7 +252,7 @@ mod tests {
         let ranked = hubness.rerank(sims.clone(), 2, |_| None);
         assert_eq!(ranked[0].0, "niche");
         assert_eq!(ranked[0].1, sims[1].1);
-        assert!((ranked[1].2 - (sims[0].1 - WEIGHT * h)).abs() < 1e-6);
+        assert!((ranked[1].2 - h).abs() < 1e-6);
     }
 
     #[test]

@@ -330,8 +330,8 @@ pub fn rank(
         .filter(|_| opts.hub_reduction && opts.mode != Mode::Lexical);
 
     // Dense and lexical lists, each already filtered. The dense list holds (id, similarity,
-    // ranking score): the similarity less the hub penalty under hub reduction.
-    let dense: Vec<(String, f32, f32)> = match (&vector, opts.mode) {
+    // hubness under hub reduction), in ranking order.
+    let dense: Vec<(String, f32, Option<f32>)> = match (&vector, opts.mode) {
         (Some(v), Mode::Dense | Mode::Hybrid) => {
             let depth = hubness::depth(pool, hubness.is_some());
             let hits: Vec<(String, f32)> = catalog
@@ -342,8 +342,12 @@ pub fn rank(
                 .filter(|(id, _)| !excluded.contains(id.as_str()))
                 .collect();
             match hubness {
-                Some(h) => h.rerank(hits, pool, |id| catalog.dense.get(id).map(|(_, v)| v)),
-                None => hits.into_iter().map(|(id, s)| (id, s, s)).collect(),
+                Some(h) => h
+                    .rerank(hits, pool, |id| catalog.dense.get(id).map(|(_, v)| v))
+                    .into_iter()
+                    .map(|(id, s, hub)| (id, s, Some(hub)))
+                    .collect(),
+                None => hits.into_iter().map(|(id, s)| (id, s, None)).collect(),
             }
         }
         _ => Vec::new(),
@@ -389,10 +393,11 @@ pub fn rank(
             candidates.len() - 1
         })
     };
-    for (rank, (id, score, _)) in dense.iter().enumerate() {
+    for (rank, (id, score, hub)) in dense.iter().enumerate() {
         let i = slot(id, &mut candidates);
         candidates[i].parts.dense = Some(*score);
         candidates[i].parts.dense_rank = Some(rank + 1);
+        candidates[i].parts.hubness = *hub;
     }
     for (rank, (id, score)) in lexical.iter().enumerate() {
         let i = slot(id, &mut candidates);
@@ -405,8 +410,11 @@ pub fn rank(
                 c.parts.dense = vector.as_ref().map(|q| dot(q, &v));
             }
             if let Some(h) = hubness {
-                let hub = h.get(&c.id, || Some(v.clone()));
-                c.parts.hubness = Some(hub);
+                // Records only in the lexical list were not measured with the dense list.
+                let hub = *c
+                    .parts
+                    .hubness
+                    .get_or_insert_with(|| h.get(&c.id, || Some(v.clone())));
                 c.parts.adjusted = c.parts.dense.map(|d| d - hubness::WEIGHT * hub);
             }
             c.vector = Some(v);
