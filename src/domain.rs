@@ -2,8 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+mod record;
+pub use record::{text_hash, Record};
+
 /// A startup's profile, as directories and the sample data describe it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Startup {
     pub id: String,
@@ -31,7 +35,8 @@ pub struct Startup {
 }
 
 /// A problem statement written by an agency.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Challenge {
     pub id: String,
@@ -83,7 +88,8 @@ impl Challenge {
 }
 
 /// Which collection a record belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     #[serde(alias = "startups")]
@@ -357,7 +363,8 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(
 
 /// One suggestion: a record of the searched kind, where it ranks, and why it is there. What
 /// every front end returns (API JSON, batch JSONL, explanations on the command line).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Match {
     pub id: String,
     /// Startup name or challenge title.
@@ -373,7 +380,8 @@ pub struct Match {
 }
 
 /// Why a record was suggested, in parts a machine can use and a summary a person can read.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Explanation {
     /// One or two plain sentences for a non-technical reader.
     pub summary: String,
@@ -387,7 +395,8 @@ pub struct Explanation {
 }
 
 /// The signals behind a score; absent parts did not contribute.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreParts {
     /// Cosine similarity of the two texts' vectors.
     pub dense: Option<f32>,
@@ -405,14 +414,16 @@ pub struct ScoreParts {
     pub adjusted: Option<f32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FacetMatch {
     /// "sectors", "region" or "language".
     pub facet: String,
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     pub text: String,
     /// Cosine similarity of this sentence to the query.

@@ -3,6 +3,8 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use govmatch::rank::RankError;
+use govmatch::service::ServiceError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -89,6 +91,16 @@ impl ApiError {
         }
     }
 
+    /// A query parameter that is unknown or cannot be read.
+    pub fn bad_parameter(field: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_parameter",
+            message: message.into(),
+            field: Some(field.to_string()),
+        }
+    }
+
     pub fn unsupported_media_type(message: impl Into<String>) -> Self {
         Self::plain(StatusCode::UNSUPPORTED_MEDIA_TYPE, "content_type", message)
     }
@@ -163,4 +175,56 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound { field, .. } => ApiError::not_found(field, e.to_string()),
+            ServiceError::Invalid { field, message } => ApiError::invalid(&field, message),
+            ServiceError::Busy(message) => ApiError::busy(message),
+            ServiceError::Rank(RankError::UnknownExample { field, .. }) => {
+                ApiError::invalid(field, e.to_string())
+            }
+            ServiceError::Rank(RankError::OutOfRange(field)) => {
+                ApiError::invalid(field, "must be between 0 and 1")
+            }
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+/// Every error: a stable code, a readable message, and the field at fault when there is one.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ErrorDetail {
+    /// e.g. `invalid`, `not_found`, `unauthorized`, `forbidden`, `payload_too_large`,
+    /// `unsupported_media_type`, `queue_full`, `not_ready`.
+    code: String,
+    message: String,
+    field: Option<String>,
+}
+
+/// The errors every data route can answer with, documented once for all of them.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum CommonErrors {
+    /// invalid parameter
+    #[response(status = 400)]
+    BadParameter(ErrorBody),
+    /// no API key
+    #[response(status = 401)]
+    NoKey(ErrorBody),
+    /// key lacks the scope
+    #[response(status = 403)]
+    WrongScope(ErrorBody),
+    /// model or indexes still loading
+    #[response(status = 503)]
+    NotReady(ErrorBody),
 }

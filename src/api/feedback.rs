@@ -11,7 +11,9 @@ use axum::Json;
 use govmatch::store::Feedback;
 use serde::Deserialize;
 
-use super::{ApiError, Server};
+use super::error::{CommonErrors, ErrorBody};
+use super::state::{blocking, Server};
+use super::ApiError;
 
 /// Longest comment kept, in characters.
 const MAX_COMMENT_CHARS: usize = 2000;
@@ -32,9 +34,9 @@ pub struct FeedbackBody {
 #[utoipa::path(post, path = "/v1/feedback", tag = "feedback", request_body = FeedbackBody,
     responses(
         (status = 201, description = "recorded", body = Ack),
-        (status = 404, description = "unknown request id, or the item was not in its list", body = super::openapi::ErrorBody),
-        (status = 422, description = "invalid body", body = super::openapi::ErrorBody),
-        super::openapi::CommonErrors,
+        (status = 404, description = "unknown request id, or the item was not in its list", body = ErrorBody),
+        (status = 422, description = "invalid body", body = ErrorBody),
+        CommonErrors,
     ))]
 pub async fn give(
     State(server): State<Arc<Server>>,
@@ -56,42 +58,17 @@ pub async fn give(
             format!("is longer than {MAX_COMMENT_CHARS} characters"),
         ));
     }
-    let app = server.app()?;
-    tokio::task::spawn_blocking(move || {
-        // The entry may still be on its way to disk.
-        app.audit.flush();
-        let mut store = app.store()?;
-        let served = store
-            .audit_entry(&b.request_id)
-            .map_err(|e| ApiError::internal(e.to_string()))?
-            .ok_or_else(|| {
-                ApiError::not_found(
-                    "request_id",
-                    format!("no served match list with request id `{}`", b.request_id),
-                )
-            })?;
-        if !served.results.iter().any(|r| r.id == b.item) {
-            return Err(ApiError::invalid(
-                "item",
-                format!(
-                    "`{}` was not among the matches of request `{}`",
-                    b.item, b.request_id
-                ),
-            ));
-        }
-        store
-            .add_feedback(&Feedback {
-                request_id: b.request_id,
-                item: b.item,
-                label: b.label,
-                comment: b.comment,
-                given_at: None,
-            })
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+    blocking(&server, move |service| {
+        service.give_feedback(Feedback {
+            request_id: b.request_id,
+            item: b.item,
+            label: b.label,
+            comment: b.comment,
+            given_at: None,
+        })?;
         Ok((StatusCode::CREATED, Json(Ack { status: "recorded" })))
     })
     .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
 }
 
 /// What a write answers.

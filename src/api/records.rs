@@ -9,13 +9,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use govmatch::domain::Kind;
-use govmatch::embed::role_for;
-use govmatch::index::{Entry, Facets};
-use govmatch::ingest::{text_hash, Record};
-use govmatch::store::StoredRecord;
+use govmatch::domain::{Kind, Record};
 
-use super::{ApiError, AppState, Server};
+use super::error::{CommonErrors, ErrorBody};
+use super::state::{blocking, Server};
+use super::ApiError;
 
 pub(super) fn kind_of(segment: &str) -> Result<Kind, ApiError> {
     match segment {
@@ -34,23 +32,15 @@ pub(super) fn kind_of(segment: &str) -> Result<Kind, ApiError> {
            ("id" = String, Path, description = "record id")),
     responses(
         (status = 200, description = "the record (a Startup or a Challenge)", body = serde_json::Value),
-        (status = 404, description = "no such record or collection", body = super::openapi::ErrorBody),
-        super::openapi::CommonErrors,
+        (status = 404, description = "no such record or collection", body = ErrorBody),
+        CommonErrors,
     ))]
 pub async fn get_record(
     State(server): State<Arc<Server>>,
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let kind = kind_of(&kind)?;
-    let app = server.app()?;
-    let record = app
-        .store()?
-        .get(kind, &id)
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .ok_or_else(|| ApiError::not_found("id", format!("no {} with id `{id}`", kind.plural())))?;
-    let value =
-        serde_json::from_str(&record.data).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Json(value))
+    blocking(&server, move |service| Ok(Json(service.stored_json(kind, &id)?))).await
 }
 
 /// A body line that could not be stored.
@@ -94,10 +84,10 @@ pub struct Stored {
     responses(
         (status = 201, description = "one record created", body = Stored),
         (status = 200, description = "record updated or unchanged; or NDJSON with at least one line stored", body = BulkResult),
-        (status = 413, description = "body too large", body = super::openapi::ErrorBody),
-        (status = 415, description = "neither JSON nor NDJSON", body = super::openapi::ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
+        (status = 415, description = "neither JSON nor NDJSON", body = ErrorBody),
         (status = 422, description = "invalid record (field named), or no NDJSON line could be stored", body = BulkResult),
-        super::openapi::CommonErrors,
+        CommonErrors,
     ))]
 pub async fn upsert(
     State(server): State<Arc<Server>>,
@@ -106,7 +96,6 @@ pub async fn upsert(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let kind = kind_of(&kind)?;
-    let app = server.app()?;
     let content_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -128,11 +117,11 @@ pub async fn upsert(
             let value: serde_json::Value = parse_json(&body)?;
             let record = Record::from_value(kind, value)
                 .map_err(|(field, message)| ApiError::invalid_record(field, message))?;
-            tokio::task::spawn_blocking(move || {
-                let counts = store_all(&app, kind, vec![record.clone()])?;
-                let (status, word) = if counts.0 > 0 {
+            blocking(&server, move |service| {
+                let counts = service.upsert(kind, std::slice::from_ref(&record))?.stored;
+                let (status, word) = if counts.inserted > 0 {
                     (StatusCode::CREATED, "created")
-                } else if counts.1 > 0 {
+                } else if counts.updated > 0 {
                     (StatusCode::OK, "updated")
                 } else {
                     (StatusCode::OK, "unchanged")
@@ -146,16 +135,15 @@ pub async fn upsert(
                 ))
             })
             .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
         }
         "application/x-ndjson" | "application/jsonl" => {
             let (records, errors) = parse_lines(kind, &body);
-            tokio::task::spawn_blocking(move || {
+            blocking(&server, move |service| {
                 let n = records.len();
-                let (created, updated, unchanged) = if n > 0 {
-                    store_all(&app, kind, records)?
+                let counts = if n > 0 {
+                    service.upsert(kind, &records)?.stored
                 } else {
-                    (0, 0, 0)
+                    Default::default()
                 };
                 let status = if n == 0 && !errors.is_empty() {
                     StatusCode::UNPROCESSABLE_ENTITY
@@ -166,16 +154,15 @@ pub async fn upsert(
                     status,
                     Json(to_json(BulkResult {
                         stored: n,
-                        created,
-                        updated,
-                        unchanged,
+                        created: counts.inserted,
+                        updated: counts.updated,
+                        unchanged: counts.unchanged,
                         rejected: errors.len(),
                         errors,
                     })?),
                 ))
             })
             .await
-            .map_err(|e| ApiError::internal(e.to_string()))?
         }
         other => Err(ApiError::unsupported_media_type(format!(
             "Content-Type `{other}`: send application/json (one record) or application/x-ndjson (one per line)"
@@ -236,120 +223,23 @@ fn parse_lines(kind: Kind, body: &[u8]) -> (Vec<Record>, Vec<LineError>) {
     (records, errors)
 }
 
-/// Embeds what is new, stores everything in one transaction, then updates both indexes under
-/// the store lock so concurrent writes land in one order everywhere. (created, updated,
-/// unchanged).
-fn store_all(
-    app: &AppState,
-    kind: Kind,
-    records: Vec<Record>,
-) -> Result<(usize, usize, usize), ApiError> {
-    let role = role_for(kind);
-    let key = app.embedder.key(role);
-    let texts: Vec<String> = records.iter().map(Record::embed_text).collect();
-    let hashes: Vec<String> = texts.iter().map(|t| text_hash(t)).collect();
-    // Embed outside the store lock, so readers never wait for the model.
-    let mut vectors: Vec<Option<Vec<f32>>> = {
-        let store = app.store()?;
-        hashes
-            .iter()
-            .map(|h| store.vector_by_hash(&key, h))
-            .collect::<Result<_, _>>()
-            .map_err(|e| ApiError::internal(e.to_string()))?
-    };
-    let missing: Vec<usize> = (0..records.len())
-        .filter(|&i| vectors[i].is_none())
-        .collect();
-    if !missing.is_empty() {
-        let batch: Vec<&str> = missing.iter().map(|&i| texts[i].as_str()).collect();
-        let fresh = app
-            .embedder
-            .embed(&batch, role)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        for (i, v) in missing.into_iter().zip(fresh) {
-            vectors[i] = Some(v);
-        }
-    }
-    let vectors: Vec<Vec<f32>> = vectors.into_iter().map(Option::unwrap_or_default).collect();
-    let stored: Vec<StoredRecord> = records
-        .iter()
-        .zip(&hashes)
-        .map(|(r, h)| StoredRecord {
-            id: r.id().to_string(),
-            data: r.to_json(),
-            text_hash: h.clone(),
-        })
-        .collect();
-    let pairs: Vec<(String, Vec<f32>)> = hashes
-        .iter()
-        .cloned()
-        .zip(vectors.iter().cloned())
-        .collect();
-    let mut store = app.store()?;
-    let counts = store
-        .upsert(kind, &stored, &key, &pairs)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let collection = app.collection(kind);
-    for ((record, hash), vector) in records.iter().zip(hashes).zip(vectors) {
-        let entry = Entry {
-            id: record.id().to_string(),
-            text_hash: hash,
-            facets: Facets::of(record),
-            alive: true,
-        };
-        collection.dense.upsert(entry, vector);
-    }
-    collection
-        .lexical
-        .upsert_many(
-            records
-                .iter()
-                .map(|r| r.id())
-                .zip(texts.iter().map(String::as_str)),
-        )
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    collection.put(&records);
-    drop(store);
-    Ok((counts.inserted, counts.updated, counts.unchanged))
-}
-
 /// Removes a record from the store and both indexes.
 #[utoipa::path(delete, path = "/v1/{kind}/{id}", tag = "records",
     params(("kind" = String, Path, description = "`startups` or `challenges`"),
            ("id" = String, Path, description = "record id")),
     responses(
         (status = 204, description = "deleted"),
-        (status = 404, description = "no such record or collection", body = super::openapi::ErrorBody),
-        super::openapi::CommonErrors,
+        (status = 404, description = "no such record or collection", body = ErrorBody),
+        CommonErrors,
     ))]
 pub async fn delete_record(
     State(server): State<Arc<Server>>,
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let kind = kind_of(&kind)?;
-    let app = server.app()?;
-    tokio::task::spawn_blocking(move || {
-        let mut store = app.store()?;
-        let deleted = store
-            .delete(kind, std::slice::from_ref(&id))
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        if deleted.is_empty() {
-            return Err(ApiError::not_found(
-                "id",
-                format!("no {} with id `{id}`", kind.plural()),
-            ));
-        }
-        // Under the store lock, like upserts, so store and indexes see writes in one order.
-        let collection = app.collection(kind);
-        collection.dense.remove(&id);
-        collection.forget(&id);
-        collection
-            .lexical
-            .remove(&[id.as_str()])
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        drop(store);
+    blocking(&server, move |service| {
+        service.delete(kind, &id)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await
-    .map_err(|e| ApiError::internal(e.to_string()))?
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use govmatch::store::Store;
 
-use super::catalog::DataArgs;
+use super::DataArgs;
 
 #[derive(Subcommand)]
 pub enum AuditCommand {

@@ -1,6 +1,7 @@
 //! `govmatch batch`: every open challenge × every startup, top-k each, to CSV, JSON Lines or a
-//! TREC run. Deterministic (challenges in id order, ties by id), parallel, and resumable: an
-//! interrupted run continues where it stopped with `--resume`.
+//! TREC run, ranked by the service as the API ranks (exact search by default). Deterministic
+//! (challenges in id order, ties by id), parallel, and resumable: an interrupted run
+//! continues where it stopped with `--resume`.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -11,15 +12,10 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use govmatch::domain::Kind;
-use govmatch::embed::role_for;
-use govmatch::index::{open_synced, ExactIndex, Facets, Filter, HnswParams};
-use govmatch::ingest::Record;
-use govmatch::rank::hubness::{self, Hubness};
-use govmatch::store::Store;
+use govmatch::service::{Service, ServiceOptions};
 use rayon::prelude::*;
 
-use super::catalog::DataArgs;
-use super::{progress_bar, ModelArgs};
+use super::{progress_bar, DataArgs, ModelArgs, RankArgs};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -44,12 +40,14 @@ pub struct BatchArgs {
     /// Use the HNSW index instead of exact search (for very large catalogues).
     #[arg(long)]
     hnsw: bool,
+    /// HNSW search breadth (with --hnsw).
+    #[arg(long, requires = "hnsw")]
+    ef: Option<usize>,
     /// Continue an interrupted run: keep the complete challenges already in --out.
     #[arg(long)]
     resume: bool,
-    /// Rank by plain similarity, without the hub reduction the API applies by default.
-    #[arg(long)]
-    no_hub_reduction: bool,
+    #[command(flatten)]
+    rank: RankArgs,
     #[command(flatten)]
     data: DataArgs,
     #[command(flatten)]
@@ -148,55 +146,44 @@ fn keep_complete(
 }
 
 pub fn run(args: BatchArgs) -> anyhow::Result<()> {
-    let embedder = args.model.embedder()?;
-    let store = Store::open(&args.data.data_dir)?;
+    let opts = args.rank.options(args.k, !args.hnsw, args.ef, false)?;
     let start = Instant::now();
-    let startups = open_synced(
-        &store,
-        Kind::Startup,
-        &embedder.key(role_for(Kind::Startup)),
-        embedder.dim(),
+    let service = Service::open(
+        args.model.embedder()?,
         &args.data.data_dir,
-        HnswParams::default(),
-    )?
-    .0;
-    if startups.is_empty() {
+        ServiceOptions::default(),
+    )?;
+    let n_startups = service.len(Kind::Startup);
+    if n_startups == 0 {
         bail!(
-            "no startups with {} vectors in {}: run `govmatch ingest startups` first",
-            embedder.model().info.id,
+            "no startups with {} vectors in {}: ingest startups first",
+            service.model_id(),
             args.data.data_dir.display()
         );
     }
-    let mut challenges: Vec<(String, Vec<f32>)> = Vec::new();
-    // Every stored challenge asks (open or not), as in the API's hubness.
-    let mut askers: Vec<Vec<f32>> = Vec::new();
-    for (rec, vector) in
-        store.records_with_vectors(Kind::Challenge, &embedder.key(role_for(Kind::Challenge)))?
-    {
-        let Some(vector) = vector else { continue };
-        let value = serde_json::from_str(&rec.data)?;
-        let record = Record::from_value(Kind::Challenge, value)
-            .map_err(|(_, e)| anyhow::anyhow!("stored challenge {}: {e}", rec.id))?;
-        askers.push(vector.clone());
-        if args.all || Facets::of(&record).status.as_deref() != Some("closed") {
-            challenges.push((rec.id, vector));
-        }
-    }
+    // Challenges in id order (the output's order), open ones unless --all.
+    let mut challenges: Vec<String> = service
+        .collection(Kind::Challenge)
+        .dense
+        .snapshot()
+        .items()
+        .into_iter()
+        .filter(|(e, _)| args.all || e.facets.status.as_deref() != Some("closed"))
+        .map(|(e, _)| e.id)
+        .collect();
+    challenges.sort();
     if challenges.is_empty() {
         bail!("no challenges to score in {}", args.data.data_dir.display());
     }
-    let per = args.k.min(startups.len());
+    let per = args.k.min(n_startups);
     let expected: HashMap<String, usize> =
-        challenges.iter().map(|(id, _)| (id.clone(), per)).collect();
+        challenges.iter().map(|id| (id.clone(), per)).collect();
     let done: Vec<String> = if args.resume && args.out.exists() {
         keep_complete(&args.out, args.format, &expected)?
     } else {
         Vec::new()
     };
-    let todo: Vec<&(String, Vec<f32>)> = challenges
-        .iter()
-        .filter(|(id, _)| !done.contains(id))
-        .collect();
+    let todo: Vec<&String> = challenges.iter().filter(|id| !done.contains(id)).collect();
     let file = if done.is_empty() {
         File::create(&args.out)
     } else {
@@ -207,54 +194,22 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
     if done.is_empty() && args.format == Format::Csv {
         writeln!(out, "challenge_id,rank,startup_id,score,startup_name")?;
     }
-    let names: HashMap<String, String> = store
-        .records(Kind::Startup)?
-        .into_iter()
-        .map(|r| {
-            let name = serde_json::from_str::<serde_json::Value>(&r.data)
-                .ok()
-                .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string))
-                .unwrap_or_default();
-            (r.id, name)
-        })
-        .collect();
-    let hubness = (!args.no_hub_reduction).then(|| {
-        let items: Vec<(&str, &[f32])> = startups
-            .entries()
-            .iter()
-            .filter_map(|e| startups.get(&e.id))
-            .map(|(e, v)| (e.id.as_str(), v))
-            .collect();
-        Hubness::compute(&items, ExactIndex::from_vectors(embedder.dim(), &askers))
-    });
-    let depth = hubness::depth(per, hubness.is_some());
-    let tag = format!("govmatch-{}", embedder.model().info.id);
+    eprintln!("{}", super::args::describe(&opts));
+    let tag = format!("govmatch-{}", service.model_id());
     let bar = progress_bar(todo.len(), "challenges");
-    let none = Filter::default();
     for chunk in todo.chunks(64) {
         let results: Vec<_> = chunk
             .par_iter()
-            .map(|(_, v)| {
-                let hits = if args.hnsw {
-                    startups.search(v, depth, None, &none)
-                } else {
-                    startups.search_exact(v, depth, &none)
-                };
-                let hits: Vec<(String, f32)> = hits
-                    .into_iter()
-                    .map(|h| (startups.entry(h.row).id.clone(), h.score))
-                    .collect();
-                hubness::ranked(hubness.as_ref(), hits, per)
-            })
-            .collect();
-        for ((id, _), hits) in chunk.iter().zip(results) {
-            for (rank, (startup, score)) in hits.iter().enumerate() {
+            .map(|id| service.match_record(Kind::Challenge, id, Kind::Startup, &opts, None))
+            .collect::<Result<_, _>>()?;
+        for (id, served) in chunk.iter().zip(results) {
+            for m in &served.matches {
                 let row = Row {
                     challenge: id,
-                    rank: rank + 1,
-                    startup,
-                    score: *score,
-                    name: names.get(startup).map_or("", String::as_str),
+                    rank: m.rank,
+                    startup: &m.id,
+                    score: m.score,
+                    name: &m.title,
                 };
                 write_row(&mut out, args.format, &tag, &row)?;
             }
@@ -268,7 +223,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
     eprintln!(
         "{} challenges × {} startups, top {per}: {} scored now, {} kept from before, in {:.1}s → {}",
         challenges.len(),
-        startups.len(),
+        n_startups,
         todo.len(),
         done.len(),
         start.elapsed().as_secs_f64(),

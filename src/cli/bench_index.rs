@@ -12,7 +12,7 @@ use govmatch::index::{Entry, ExactIndex, Facets, Filter, HnswIndex, HnswParams};
 use govmatch::store::Store;
 use rayon::prelude::*;
 
-use super::catalog::DataArgs;
+use super::DataArgs;
 use super::ModelArgs;
 
 #[derive(Args)]

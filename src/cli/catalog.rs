@@ -7,19 +7,13 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use govmatch::domain::Kind;
-use govmatch::embed::{role_for, Embedder, Role};
-use govmatch::index::{index_dir, open_synced, Filter, HnswIndex, HnswParams, Origin, SyncReport};
+use govmatch::embed::{role_for, Embedder};
+use govmatch::index::{index_dir, open_synced, HnswIndex, HnswParams, Origin, SyncReport};
+use govmatch::service::{Service, ServiceOptions};
 use govmatch::ingest::{read_file, store_records, Mapping};
 use govmatch::store::Store;
 
-use super::{progress_bar, ModelArgs};
-
-#[derive(Args, Clone)]
-pub struct DataArgs {
-    /// Where the store and indexes live.
-    #[arg(long, env = "GOVMATCH_DATA_DIR", default_value = "govmatch-data")]
-    pub data_dir: PathBuf,
-}
+use super::{progress_bar, DataArgs, ModelArgs, RankArgs};
 
 #[derive(Args)]
 pub struct IngestArgs {
@@ -57,7 +51,7 @@ pub struct SearchArgs {
     kind: Kind,
     /// Free text to search for (embedded on the asking side).
     text: Option<String>,
-    /// Use a stored record's vector as the query: `challenge:ID` or `startup:ID`.
+    /// Use a stored record as the query: `challenge:ID` or `startup:ID`.
     #[arg(long, conflicts_with = "text")]
     like: Option<String>,
     #[arg(short, long, default_value_t = 10)]
@@ -68,8 +62,11 @@ pub struct SearchArgs {
     /// HNSW search breadth (higher: better recall, slower).
     #[arg(long)]
     ef: Option<usize>,
+    /// Print each match's explanation (summary and evidence).
+    #[arg(long)]
+    explain: bool,
     #[command(flatten)]
-    filter: FilterArgs,
+    rank: RankArgs,
     /// One JSON object per result.
     #[arg(long)]
     json: bool,
@@ -77,40 +74,6 @@ pub struct SearchArgs {
     data: DataArgs,
     #[command(flatten)]
     model: ModelArgs,
-}
-
-#[derive(Args, Clone, Default)]
-pub struct FilterArgs {
-    /// Region or country (repeatable; any matches).
-    #[arg(long)]
-    region: Vec<String>,
-    /// Stage (repeatable).
-    #[arg(long)]
-    stage: Vec<String>,
-    /// Sector, technology or tag (repeatable).
-    #[arg(long = "sector")]
-    sectors: Vec<String>,
-    #[arg(long)]
-    language: Vec<String>,
-    /// open or closed.
-    #[arg(long)]
-    status: Vec<String>,
-    /// Only challenges whose deadline is on or after this date (YYYY-MM-DD).
-    #[arg(long)]
-    deadline_from: Option<String>,
-}
-
-impl From<FilterArgs> for Filter {
-    fn from(f: FilterArgs) -> Self {
-        Filter {
-            region: f.region,
-            stage: f.stage,
-            sectors: f.sectors,
-            language: f.language,
-            status: f.status,
-            deadline_from: f.deadline_from,
-        }
-    }
 }
 
 #[derive(Subcommand)]
@@ -265,54 +228,44 @@ pub fn delete(args: DeleteArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let embedder = args.model.embedder()?;
-    let store = Store::open(&args.data.data_dir)?;
-    let query = match (&args.text, &args.like) {
-        (Some(text), None) => embedder.embed_one(text, Role::Query)?,
+    let opts = args.rank.options(args.k, args.exact, args.ef, args.explain)?;
+    let source = match (&args.text, &args.like) {
+        (Some(_), None) => None,
         (None, Some(like)) => {
             let (kind, id) = like
                 .split_once(':')
                 .context("--like takes KIND:ID, e.g. challenge:hh-c-001")?;
             let kind: Kind = kind.parse().map_err(anyhow::Error::msg)?;
-            let index = sync(&store, &embedder, kind, &args.data)?;
-            match index.get(id) {
-                Some((_, v)) => v.to_vec(),
-                None => bail!("no {} with id `{id}`", kind.plural()),
-            }
+            Some((kind, id))
         }
         _ => bail!("give a TEXT to search for or --like KIND:ID"),
     };
-    let index = sync(&store, &embedder, args.kind, &args.data)?;
-    let filter: Filter = args.filter.into();
-    let hits = if args.exact {
-        index.search_exact(&query, args.k, &filter)
-    } else {
-        index.search(&query, args.k, args.ef, &filter)
+    let service = Service::open(
+        args.model.embedder()?,
+        &args.data.data_dir,
+        ServiceOptions::default(),
+    )?;
+    let served = match (source, &args.text) {
+        (Some((kind, id)), _) => service.match_record(kind, id, args.kind, &opts, None)?,
+        (None, Some(text)) => service.match_text(text, args.kind, &opts, None)?,
+        (None, None) => unreachable!("checked above"),
     };
-    for (rank, hit) in hits.iter().enumerate() {
-        let entry = index.entry(hit.row);
-        let record = store.get(args.kind, &entry.id)?;
-        let data: serde_json::Value = record
-            .map(|r| serde_json::from_str(&r.data))
-            .transpose()?
-            .unwrap_or_default();
+    eprintln!("{}", super::args::describe(&opts));
+    for m in &served.matches {
         if args.json {
-            println!(
-                "{}",
-                serde_json::json!({"rank": rank + 1, "id": entry.id, "score": hit.score, "record": data})
-            );
+            let record = service
+                .record(args.kind, &m.id)
+                .map(|r| serde_json::from_str::<serde_json::Value>(&r.to_json()))
+                .transpose()?
+                .unwrap_or_default();
+            let mut line = serde_json::to_value(m)?;
+            line["record"] = record;
+            println!("{line}");
         } else {
-            let title = data
-                .get("name")
-                .or_else(|| data.get("title"))
-                .and_then(|v| v.as_str())
-                .unwrap_or("");
-            println!(
-                "{:>3}. {:.3}  {:<16} {title}",
-                rank + 1,
-                hit.score,
-                entry.id
-            );
+            println!("{:>3}. {:.3}  {:<16} {}", m.rank, m.score, m.id, m.title);
+            if let Some(e) = &m.explanation {
+                println!("       {}", e.summary);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

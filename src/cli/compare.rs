@@ -28,7 +28,7 @@ pub struct CompareArgs {
     #[arg(long, default_value = "test")]
     split: String,
     #[command(flatten)]
-    sample: super::eval::SampleFiles,
+    sample: super::SampleFiles,
     /// Models to compare (names or directories).
     #[arg(long, value_delimiter = ',', default_values_t = registry::KNOWN.iter().map(|m| m.name.to_string()).collect::<Vec<_>>())]
     models: Vec<String>,

@@ -1,13 +1,15 @@
-//! The main job for now: embed the bundled Hamburg sample and show each challenge's best
-//! startups; and `embed`, which prints raw vectors.
+//! `govmatch demo`: store the bundled Hamburg sample and show each challenge's best startups,
+//! ranked by the service as the API ranks; and `embed`, which prints raw vectors.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use govmatch::domain::{read_jsonl, Challenge, Startup};
+use govmatch::domain::{Kind, Record};
 use govmatch::embed::Role;
-use govmatch::index::ExactIndex;
+use govmatch::ingest::{read_file, store_records};
+use govmatch::rank::RankOptions;
+use govmatch::service::{Service, ServiceOptions};
 
 use super::{progress_bar, ModelArgs};
 
@@ -28,6 +30,9 @@ pub struct DemoArgs {
     /// Judgements to mark the results with, if the file exists (2 = solves the core, 1 = partly).
     #[arg(long, default_value = "data/hamburg/qrels.tsv")]
     qrels: PathBuf,
+    /// Keep the store and indexes here (default: a temporary directory, removed afterwards).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -68,63 +73,73 @@ pub fn embed(args: EmbedArgs) -> anyhow::Result<()> {
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let startups: Vec<Startup> = read_jsonl(&args.startups)?;
-    let challenges: Vec<Challenge> = read_jsonl(&args.challenges)?;
     let embedder = args.model.embedder()?;
     let model_id = embedder.model().info.id.clone();
-
+    // A fresh directory unless one is given, so the demo shows exactly the files it was given.
+    let temporary = match &args.data_dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir()?),
+    };
+    let data_dir = match (&args.data_dir, &temporary) {
+        (Some(d), _) => d.clone(),
+        (None, Some(t)) => t.path().to_path_buf(),
+        (None, None) => unreachable!("one of the two is set"),
+    };
     let start = Instant::now();
-    let bar = progress_bar(startups.len(), "startups");
-    let mut index = ExactIndex::new(embedder.dim());
-    for chunk in startups.chunks(64) {
-        let texts: Vec<String> = chunk.iter().map(Startup::embed_text).collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        for v in embedder.embed(&refs, Role::Passage)? {
-            index.push(&v);
-        }
-        bar.inc(chunk.len() as u64);
-    }
-    bar.finish_and_clear();
-    let texts: Vec<String> = challenges.iter().map(Challenge::embed_text).collect();
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let queries = embedder.embed(&refs, Role::Query)?;
+    let files = [
+        (Kind::Startup, args.startups.as_path()),
+        (Kind::Challenge, args.challenges.as_path()),
+    ];
+    let loaded = store_files(&embedder, &data_dir, &files)?;
     let embed_secs = start.elapsed().as_secs_f64();
-    let results = index.search_many(&queries, args.k);
+    let service = Service::open(embedder, &data_dir, ServiceOptions::default())?;
+    let opts = RankOptions {
+        k: args.k,
+        explain: false,
+        ..RankOptions::default()
+    };
     let qrels = if args.qrels.exists() {
         govmatch::eval::beir::read_qrels_tsv(&args.qrels)?
     } else {
         Default::default()
     };
     println!(
-        "{} startups and {} challenges embedded with {model_id} in {embed_secs:.1}s\n",
-        startups.len(),
-        challenges.len()
+        "{} startups and {} challenges embedded with {model_id} in {embed_secs:.1}s",
+        loaded[0].len(),
+        loaded[1].len()
     );
+    println!("{}
+", super::args::describe(&opts));
     if !qrels.is_empty() {
         println!(
             "** judged to solve the challenge's core, * partly relevant ({})\n",
             args.qrels.display()
         );
     }
-    for (challenge, hits) in challenges.iter().zip(results).take(args.show) {
+    for record in loaded[1].iter().take(args.show) {
+        let Record::Challenge(challenge) = record else {
+            continue;
+        };
+        let served =
+            service.match_record(Kind::Challenge, &challenge.id, Kind::Startup, &opts, None)?;
         println!(
             "{} — {} ({})",
             challenge.id, challenge.title, challenge.agency
         );
         let judged = qrels.get(&challenge.id);
-        for (rank, hit) in hits.iter().enumerate() {
-            let s = &startups[hit.row];
-            let mark = match judged.and_then(|j| j.get(&s.id)) {
+        for m in &served.matches {
+            let mark = match judged.and_then(|j| j.get(&m.id)) {
                 Some(2) => "**",
                 Some(1) => "* ",
                 _ => "  ",
             };
+            let one_liner = match service.record(Kind::Startup, &m.id) {
+                Some(Record::Startup(s)) => s.one_liner,
+                _ => String::new(),
+            };
             println!(
-                "  {}. {:.3} {mark} {:<28} {}",
-                rank + 1,
-                hit.score,
-                s.name,
-                s.one_liner
+                "  {}. {:.3} {mark} {:<28} {one_liner}",
+                m.rank, m.score, m.title
             );
         }
         println!();
@@ -132,34 +147,53 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Stores the bundled Hamburg sample in `data_dir` unless it already holds startups (model
-/// loaded only when something must be embedded).
-pub fn load_sample(model: &ModelArgs, data_dir: &std::path::Path) -> anyhow::Result<()> {
-    use govmatch::domain::Kind;
-    use govmatch::ingest::{read_file, store_records};
+/// Reads each file (all records must be valid) and stores it in `data_dir` through the
+/// ingest step; returns the records of each file, in file order.
+fn store_files(
+    embedder: &govmatch::embed::Embedder,
+    data_dir: &Path,
+    files: &[(Kind, &Path)],
+) -> anyhow::Result<Vec<Vec<Record>>> {
     let mut store = govmatch::store::Store::open(data_dir)?;
+    let mut out = Vec::new();
+    for &(kind, path) in files {
+        let (records, issues) = read_file(kind, path, None)?;
+        if let Some(issue) = issues.first() {
+            anyhow::bail!("{} has a bad record: {issue}", path.display());
+        }
+        let bar = progress_bar(records.len(), kind.plural());
+        store_records(&mut store, embedder, &records, &|n| bar.set_position(n as u64))?;
+        bar.finish_and_clear();
+        out.push(records);
+    }
+    Ok(out)
+}
+
+/// Stores the bundled Hamburg sample in `data_dir` unless it already holds startups (model
+/// loaded only when something must be embedded); returns the model if it was loaded, so the
+/// server need not load it again.
+pub fn load_sample(
+    model: &ModelArgs,
+    data_dir: &Path,
+) -> anyhow::Result<Option<govmatch::embed::Embedder>> {
+    let store = govmatch::store::Store::open(data_dir)?;
     if store.count(Kind::Startup)? > 0 {
         eprintln!(
             "{} already holds data: serving it as it is",
             data_dir.display()
         );
-        return Ok(());
+        return Ok(None);
     }
+    drop(store);
     let embedder = model.embedder()?;
-    for (kind, path) in [
-        (Kind::Startup, "data/hamburg/startups.jsonl"),
-        (Kind::Challenge, "data/hamburg/challenges.jsonl"),
-    ] {
-        let (records, issues) = read_file(kind, std::path::Path::new(path), None)?;
-        if let Some(issue) = issues.first() {
-            anyhow::bail!("the bundled sample {path} has a bad record: {issue}");
-        }
-        let bar = progress_bar(records.len(), kind.plural());
-        store_records(&mut store, &embedder, &records, &|n| bar.inc(n as u64))?;
-        bar.finish_and_clear();
-        eprintln!("loaded {} {} from {path}", records.len(), kind.plural());
+    let files = [
+        (Kind::Startup, Path::new("data/hamburg/startups.jsonl")),
+        (Kind::Challenge, Path::new("data/hamburg/challenges.jsonl")),
+    ];
+    for (records, (kind, path)) in store_files(&embedder, data_dir, &files)?.iter().zip(files) {
+        eprintln!("loaded {} {} from {}", records.len(), kind.plural(), path.display());
     }
-    Ok(())
+    Ok(Some(embedder))
 }
 
 /// Example requests against the demo data, printed once the server is ready.

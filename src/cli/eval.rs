@@ -1,25 +1,13 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use govmatch::domain::{read_jsonl, Challenge, Startup};
 use govmatch::embed::LongText;
 use govmatch::eval::beir::read_qrels_tsv;
 use govmatch::eval::{challenge_run, dense_run, score, BeirDataset};
 
-use super::{progress_bar, ModelArgs};
-
-/// A labelled sample's three files (default: the bundled Hamburg sample).
-#[derive(Args)]
-pub struct SampleFiles {
-    #[arg(long, default_value = "data/hamburg/challenges.jsonl")]
-    pub challenges: PathBuf,
-    #[arg(long, default_value = "data/hamburg/startups.jsonl")]
-    pub startups: PathBuf,
-    /// Graded judgements (TREC or BEIR format).
-    #[arg(long, default_value = "data/hamburg/qrels.tsv")]
-    pub qrels: PathBuf,
-}
+use super::{progress_bar, ModelArgs, SampleFiles};
 
 #[derive(Subcommand)]
 pub enum EvalCommand {

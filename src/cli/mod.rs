@@ -1,5 +1,6 @@
 //! Command-line front end: parse arguments, call the library, print.
 
+mod args;
 mod audit;
 mod batch;
 mod bench;
@@ -11,14 +12,10 @@ mod eval;
 mod models;
 mod plot;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use govmatch::embed::{EmbedOptions, Embedder, LongText};
-use govmatch::model::{registry, Backend, LoadOptions, Model, Precision};
+pub use args::{DataArgs, ModelArgs, RankArgs, SampleFiles};
 
 #[derive(Parser)]
 #[command(
@@ -70,60 +67,6 @@ enum Command {
     Feedback(audit::FeedbackCommand),
 }
 
-/// Which model to use and how to feed it; shared by every command that embeds.
-#[derive(Args, Clone, Debug)]
-pub struct ModelArgs {
-    /// A known model name (multilingual-e5-small, all-MiniLM-L6-v2) or a model directory.
-    #[arg(long, short, default_value = registry::DEFAULT_MODEL, env = "GOVMATCH_MODEL")]
-    pub model: String,
-    /// Where known models are installed.
-    #[arg(long, env = "GOVMATCH_MODELS_DIR", default_value = "models")]
-    pub models_dir: PathBuf,
-    /// Texts longer than the model's window: `truncate` or `window` (overlapping windows,
-    /// averaged) [default: window; truncate for eval and bench, as MTEB does].
-    #[arg(long)]
-    pub long_text: Option<LongText>,
-    /// Most texts per forward pass.
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Numeric precision of the encoder: `f32` (reference vectors) or `int8` (several times
-    /// faster on CPUs with AVX-512 VNNI, cosine ≥ 0.99 to f32; stored under its own key).
-    #[arg(long, env = "GOVMATCH_PRECISION", default_value = "f32")]
-    pub precision: Precision,
-    /// Encoder implementation: `native` (govmatch's kernels) or `candle` (the f32 reference).
-    #[arg(long, env = "GOVMATCH_BACKEND", default_value = "native")]
-    pub backend: Backend,
-}
-
-impl ModelArgs {
-    pub fn embedder(&self) -> anyhow::Result<Embedder> {
-        self.embedder_or(LongText::Window { overlap: 32 })
-    }
-
-    /// Like [`embedder`](Self::embedder), with a command's own default for long texts.
-    pub fn embedder_or(&self, long_text: LongText) -> anyhow::Result<Embedder> {
-        let options = LoadOptions {
-            backend: self.backend,
-            precision: self.precision,
-        };
-        let model = Model::load_with(&self.model, &self.models_dir, options)
-            .with_context(|| format!("loading model `{}`", self.model))?;
-        tracing::info!(
-            model = %model.info.id,
-            dim = model.info.dim,
-            max_seq_length = model.info.max_seq_length,
-            precision = %model.precision,
-            "model loaded"
-        );
-        let options = EmbedOptions {
-            long_text: self.long_text.unwrap_or(long_text),
-            max_batch: self.batch_size,
-            ..EmbedOptions::default()
-        };
-        Ok(Embedder::new(Arc::new(model), options))
-    }
-}
-
 #[derive(Args)]
 struct ServeArgs {
     /// Address to listen on (port 0: any free port; the bound address is printed). Anything
@@ -147,25 +90,28 @@ struct ServeArgs {
     #[arg(long)]
     demo: bool,
     #[command(flatten)]
-    data: catalog::DataArgs,
+    data: DataArgs,
     #[command(flatten)]
     model: ModelArgs,
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let keys = crate::api::ApiKeys::parse(&args.api_keys)?;
-    let banner = if args.demo {
-        demo::load_sample(&args.model, &args.data.data_dir)?;
-        Some(demo::example_requests(&args.addr.to_string()))
+    let (banner, preloaded) = if args.demo {
+        let embedder = demo::load_sample(&args.model, &args.data.data_dir)?;
+        (Some(demo::example_requests(&args.addr.to_string())), embedder)
     } else {
-        None
+        (None, None)
     };
     let model = args.model.clone();
     let config = crate::api::ServeConfig {
         addr: args.addr,
         keys,
         data_dir: args.data.data_dir,
-        load: Box::new(move || model.embedder()),
+        load: Box::new(move || match preloaded {
+            Some(embedder) => Ok(embedder),
+            None => model.embedder(),
+        }),
         queue_capacity: args.queue_capacity,
         banner,
     };

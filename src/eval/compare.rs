@@ -9,14 +9,14 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::run::{rank_queries, snapshot_of, Docs};
 use super::{evaluate, BeirDataset, Metric, Qrels, Run};
-use crate::domain::{Challenge, Kind, Startup};
+use crate::domain::{Challenge, Startup};
 use crate::embed::cache::embed_in_chunks;
 use crate::embed::{CacheError, Embedder, Role, VectorCache};
-use crate::index::{Entry, ExactIndex, Facets, Filter, HnswIndex, HnswParams, LiveIndex, Snapshot};
+use crate::index::{ExactIndex, Filter, HnswIndex, HnswParams, LiveIndex, Snapshot};
 use crate::rank::{
-    rank, Catalog, Hubness, LexicalError, LexicalIndex, Mode, Query, RankError, RankOptions,
-    SentenceCache, DEFAULT_LEXICAL_WEIGHT,
+    Hubness, LexicalError, LexicalIndex, Mode, RankError, RankOptions, DEFAULT_LEXICAL_WEIGHT,
 };
 
 /// Queries, documents and judgements, whatever file layout they came from.
@@ -313,22 +313,7 @@ impl Prepared {
         } else {
             0.0
         };
-        let items = data
-            .docs
-            .iter()
-            .zip(docs)
-            .map(|((id, text), v)| {
-                let entry = Entry {
-                    id: id.clone(),
-                    text_hash: crate::ingest::text_hash(text),
-                    facets: Facets::default(),
-                    alive: true,
-                };
-                (entry, v)
-            })
-            .collect();
-        let index = HnswIndex::build(embedder.dim(), HnswParams::default(), items);
-        let snapshot = LiveIndex::new(index, usize::MAX).snapshot();
+        let snapshot = snapshot_of(embedder.dim(), &data.docs, docs);
         Ok(Prepared {
             embedder,
             snapshot,
@@ -423,42 +408,20 @@ pub fn compare(
             lexical_weight: config.lexical_weight,
             hub_reduction: config.hub_reduction,
         };
-        let sentences = SentenceCache::default();
         let start = Instant::now();
-        let ranked: Vec<(String, Vec<(String, f32)>)> = data
-            .queries
-            .par_iter()
-            .enumerate()
-            .map(|(i, (qid, text))| {
-                // Built per query: the record lookup is not shared between threads.
-                let none = |_: &str| None;
-                let catalog = Catalog {
-                    kind: Kind::Startup,
-                    dense: snapshot,
-                    lexical: &lexical,
-                    record: &none,
-                    hubness: hubness.as_deref(),
-                };
-                let query = Query {
-                    text,
-                    vector: query_vectors.map(|v| v[i].clone()),
-                    facets: None,
-                };
-                let matches = rank(
-                    model.map(|m| &m.embedder),
-                    &sentences,
-                    &query,
-                    &catalog,
-                    &opts,
-                )?;
-                Ok((
-                    qid.clone(),
-                    matches.into_iter().map(|m| (m.id, m.score)).collect(),
-                ))
-            })
-            .collect::<Result<_, RankError>>()?;
+        let docs = Docs {
+            dense: snapshot,
+            lexical: Some(&lexical),
+            hubness: hubness.as_deref(),
+        };
+        let run = rank_queries(
+            &docs,
+            &data.queries,
+            query_vectors.map(Vec::as_slice),
+            model.map(|m| &m.embedder),
+            &opts,
+        )?;
         let secs = start.elapsed().as_secs_f64().max(1e-9);
-        let run: Run = ranked.into_iter().collect();
         let evaluation = evaluate(&run, &data.qrels, metrics);
         let index_recall_at_10 = match (config.search, query_vectors) {
             (Search::Hnsw { ef }, Some(vectors)) if config.mode != Mode::Lexical => {

@@ -1,12 +1,12 @@
 //! Dense retrieval over a BEIR dataset with exact search, the way MTEB scores a model.
 
-use std::collections::HashMap;
 
+use super::run::{rank_queries, snapshot_of, Docs};
 use super::{mean, mrr_at_k, ndcg_at_k, recall_at_k, BeirDataset, Qrels, Run};
 use crate::domain::{Challenge, Startup};
-use crate::embed::{EmbedError, Embedder, Role};
+use crate::embed::{Embedder, Role};
 use crate::index::ExactIndex;
-use crate::rank::hubness::{self, Hubness};
+use crate::rank::{Hubness, Mode, RankError, RankOptions};
 
 /// Mean metrics over the judged queries.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -48,7 +48,7 @@ pub fn dense_run(
     data: &BeirDataset,
     k: usize,
     progress: &dyn Fn(usize),
-) -> Result<Run, EmbedError> {
+) -> Result<Run, RankError> {
     let docs: Vec<(String, String)> = data
         .corpus
         .iter()
@@ -70,7 +70,7 @@ pub fn challenge_run(
     startups: &[Startup],
     k: usize,
     hub_reduction: bool,
-) -> Result<Run, EmbedError> {
+) -> Result<Run, RankError> {
     let queries: Vec<(String, String)> = challenges
         .iter()
         .map(|c| (c.id.clone(), c.embed_text()))
@@ -91,36 +91,32 @@ pub fn dense_run_texts(
     k: usize,
     hub_reduction: bool,
     progress: &dyn Fn(usize),
-) -> Result<Run, EmbedError> {
+) -> Result<Run, RankError> {
     let mut vectors = Vec::with_capacity(docs.len());
     for (i, chunk) in docs.chunks(256).enumerate() {
         let refs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
         vectors.extend(embedder.embed(&refs, Role::Passage)?);
         progress((i * 256 + chunk.len()).min(docs.len()));
     }
-    let index = ExactIndex::from_vectors(embedder.dim(), &vectors);
     let texts: Vec<&str> = queries.iter().map(|(_, t)| t.as_str()).collect();
     let qvecs = embedder.embed(&texts, Role::Query)?;
-    let hubness = hub_reduction.then(|| {
-        let items: Vec<(&str, &[f32])> = docs
-            .iter()
-            .zip(&vectors)
-            .map(|((id, _), v)| (id.as_str(), v.as_slice()))
-            .collect();
-        Hubness::compute(&items, ExactIndex::from_vectors(embedder.dim(), &qvecs))
-    });
-    let depth = hubness::depth(k, hubness.is_some());
-    let hits = index.search_many(&qvecs, depth);
-    let run: Run = queries
-        .iter()
-        .zip(hits)
-        .map(|((qid, _), hits)| {
-            let ranked: Vec<(String, f32)> = hits
-                .into_iter()
-                .map(|h| (docs[h.row].0.clone(), h.score))
-                .collect();
-            (qid.clone(), hubness::ranked(hubness.as_ref(), ranked, k))
-        })
-        .collect::<HashMap<_, _>>();
-    Ok(run)
+    let snapshot = snapshot_of(embedder.dim(), docs, vectors);
+    let hubness = hub_reduction
+        .then(|| Hubness::of_snapshot(&snapshot, ExactIndex::from_vectors(embedder.dim(), &qvecs)));
+    let docs = Docs {
+        dense: &snapshot,
+        lexical: None,
+        hubness: hubness.as_ref(),
+    };
+    // Exact cosine search, dense only, nothing filtered or diversified: MTEB's retrieval when
+    // hub reduction is off, the served dense ranking when it is on.
+    let opts = RankOptions {
+        k,
+        mode: Mode::Dense,
+        exact: true,
+        explain: false,
+        hub_reduction,
+        ..RankOptions::default()
+    };
+    rank_queries(&docs, queries, Some(&qvecs), None, &opts)
 }

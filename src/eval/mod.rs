@@ -4,6 +4,7 @@ pub mod beir;
 pub mod compare;
 pub mod dense;
 pub mod metrics;
+pub mod run;
 pub mod trec;
 
 pub use beir::{BeirDataset, BeirError};

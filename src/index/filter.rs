@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::Record;
+use crate::domain::Record;
 
 /// The filterable properties of one record, normalised to lower case.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -46,22 +46,68 @@ impl Facets {
 
 /// Conditions a result must meet; empty parts match everything. Within a part any listed value
 /// matches; all given parts must match.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+///
+/// Declared once for every front end: CLI flags (`--region a --region b` or `--region a,b`,
+/// with the `cli` feature), API query parameters (`region=a,b`) and JSON bodies (`"region":
+/// ["a","b"]` or `"a,b"`). A new filter field is one field here plus its test in
+/// [`Filter::matches`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct Filter {
-    #[serde(default)]
+    /// Region or country (any of the values matches).
+    #[serde(default, deserialize_with = "list")]
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub region: Vec<String>,
-    #[serde(default)]
+    /// Startup stage (seed, series-a, …).
+    #[serde(default, deserialize_with = "list")]
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub stage: Vec<String>,
-    #[serde(default)]
+    /// Sector, technology or tag.
+    #[serde(default, rename = "sector", alias = "sectors", deserialize_with = "list")]
+    #[cfg_attr(feature = "cli", arg(long = "sector", value_delimiter = ','))]
     pub sectors: Vec<String>,
-    #[serde(default)]
+    /// Language of the record (de, en, …).
+    #[serde(default, deserialize_with = "list")]
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub language: Vec<String>,
-    #[serde(default)]
+    /// Challenge status: open or closed.
+    #[serde(default, deserialize_with = "list")]
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub status: Vec<String>,
     /// Keep only records whose deadline is on or after this date (YYYY-MM-DD); records without
     /// a deadline pass. "Deadline not passed" is this with today's date.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub deadline_from: Option<String>,
+}
+
+/// A list given as a JSON array or as one comma-separated string (query strings, JSON).
+pub fn list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let values = match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => s.split(',').map(str::to_string).collect(),
+        OneOrMany::Many(v) => v,
+    };
+    Ok(values
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+/// A filter value that cannot be right, with the field it is in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {problem}")]
+pub struct FilterError {
+    pub field: &'static str,
+    pub problem: String,
 }
 
 fn any_of(wanted: &[String], have: &[String]) -> bool {
@@ -79,6 +125,27 @@ fn one_of(wanted: &[String], have: &Option<String>) -> bool {
 }
 
 impl Filter {
+    /// Checks the values that have a form (dates), naming the field at fault.
+    pub fn validate(&self) -> Result<(), FilterError> {
+        if let Some(d) = &self.deadline_from {
+            let ok = d.len() == 10
+                && d.char_indices().all(|(i, c)| {
+                    if i == 4 || i == 7 {
+                        c == '-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                });
+            if !ok {
+                return Err(FilterError {
+                    field: "deadline_from",
+                    problem: "must be a date YYYY-MM-DD".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.region.is_empty()
             && self.stage.is_empty()
@@ -122,6 +189,19 @@ mod tests {
         assert!(filter.matches(&f));
         filter.stage = vec!["growth".into()];
         assert!(!filter.matches(&f));
+    }
+
+    #[test]
+    fn lists_read_from_strings_and_arrays_alike() {
+        let a: Filter = serde_json::from_str(r#"{"region":"hamburg, de","sector":["iot"]}"#).unwrap();
+        let b: Filter = serde_json::from_str(r#"{"region":["hamburg","de"],"sectors":"iot"}"#).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.region, vec!["hamburg", "de"]);
+        let bad = Filter {
+            deadline_from: Some("2024-1-1".into()),
+            ..Filter::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().field, "deadline_from");
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod persist;
 pub mod sync;
 
 pub use exact::{dot, ExactIndex, Hit};
-pub use filter::{Facets, Filter};
+pub use filter::{Facets, Filter, FilterError};
 pub use hnsw::{Entry, HnswIndex, HnswParams};
 pub use live::{LiveIndex, Scored, Snapshot};
 pub use sync::{index_dir, open_synced, IndexError, Origin, SyncReport};

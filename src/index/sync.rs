@@ -9,7 +9,7 @@ use super::filter::Facets;
 use super::hnsw::{Entry, HnswIndex, HnswParams};
 use super::persist;
 use crate::domain::Kind;
-use crate::ingest::Record;
+use crate::domain::Record;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]

@@ -11,84 +11,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
-use crate::domain::{Challenge, Kind, Startup};
+use crate::domain::{text_hash, Kind, Record};
 use crate::embed::{EmbedError, Embedder};
 use crate::store::{Store, StoreError, StoredRecord, UpsertCounts};
 pub use mapping::Mapping;
-
-/// A validated record of either kind.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Record {
-    Startup(Startup),
-    Challenge(Challenge),
-}
-
-impl Record {
-    pub fn id(&self) -> &str {
-        match self {
-            Record::Startup(s) => &s.id,
-            Record::Challenge(c) => &c.id,
-        }
-    }
-
-    pub fn kind(&self) -> Kind {
-        match self {
-            Record::Startup(_) => Kind::Startup,
-            Record::Challenge(_) => Kind::Challenge,
-        }
-    }
-
-    pub fn embed_text(&self) -> String {
-        match self {
-            Record::Startup(s) => s.embed_text(),
-            Record::Challenge(c) => c.embed_text(),
-        }
-    }
-
-    pub fn to_json(&self) -> String {
-        match self {
-            Record::Startup(s) => serde_json::to_string(s),
-            Record::Challenge(c) => serde_json::to_string(c),
-        }
-        .expect("domain types always serialise")
-    }
-
-    /// Parses a stored or submitted JSON object of `kind`, naming the field at fault.
-    pub fn from_value(
-        kind: Kind,
-        value: serde_json::Value,
-    ) -> Result<Self, (Option<String>, String)> {
-        fn de<T: serde::de::DeserializeOwned>(
-            v: serde_json::Value,
-        ) -> Result<T, (Option<String>, String)> {
-            serde_path_to_error::deserialize(v).map_err(|e| {
-                let path = e.path().to_string();
-                let field = (path != ".").then_some(path);
-                let msg = e.into_inner().to_string();
-                // serde names a missing or unknown field in its message.
-                let field = field.or_else(|| msg.split('`').nth(1).map(str::to_string));
-                (field, msg)
-            })
-        }
-        let mut record = match kind {
-            Kind::Startup => Record::Startup(de(value)?),
-            Kind::Challenge => Record::Challenge(de(value)?),
-        };
-        let checked = match &mut record {
-            Record::Startup(s) => s.validate(),
-            Record::Challenge(c) => c.validate(),
-        };
-        checked.map_err(|e| (Some(e.field), e.problem))?;
-        Ok(record)
-    }
-}
-
-/// sha256 of the text a record embeds: unchanged text, unchanged vector.
-pub fn text_hash(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
-}
 
 /// One record that was not stored, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,6 +129,15 @@ pub struct IngestCounts {
 /// Records per transaction: small enough that an interruption loses little work.
 pub const CHUNK: usize = 128;
 
+/// One record as its chunk was committed: what live indexes need to follow the store.
+pub struct Committed<'a> {
+    pub record: &'a Record,
+    /// The text that was embedded (and that BM25 indexes).
+    pub text: &'a str,
+    pub text_hash: &'a str,
+    pub vector: &'a [f32],
+}
+
 /// Embeds what is new and stores records with their vectors, chunk by chunk.
 pub fn store_records(
     store: &mut Store,
@@ -210,47 +145,91 @@ pub fn store_records(
     records: &[Record],
     progress: &dyn Fn(usize),
 ) -> Result<IngestCounts, IngestError> {
+    store_records_then(store, embedder, records, progress, &mut |_| {})
+}
+
+/// [`store_records`], calling `committed` with each chunk once its transaction is committed,
+/// so a server's indexes see writes in the order the store does. The one write path of every
+/// front end: `govmatch ingest`, the demo's sample and the API's upserts.
+pub fn store_records_then(
+    store: &mut Store,
+    embedder: &Embedder,
+    records: &[Record],
+    progress: &dyn Fn(usize),
+    committed: &mut dyn FnMut(&[Committed]),
+) -> Result<IngestCounts, IngestError> {
     let mut counts = IngestCounts::default();
     let mut done = 0;
     for chunk in records.chunks(CHUNK) {
         let Some(kind) = chunk.first().map(Record::kind) else {
             continue;
         };
-        let key = embedder.key(crate::embed::role_for(kind));
+        let role = crate::embed::role_for(kind);
+        let key = embedder.key(role);
         let texts: Vec<String> = chunk.iter().map(Record::embed_text).collect();
         let hashes: Vec<String> = texts.iter().map(|t| text_hash(t)).collect();
-        let mut missing: Vec<(String, &str)> = Vec::new();
-        for (hash, text) in hashes.iter().zip(&texts) {
-            let known = store.vector_by_hash(&key, hash)?.is_some()
-                || missing.iter().any(|(h, _)| h == hash);
-            if known {
+        let mut vectors: Vec<Option<Vec<f32>>> = Vec::with_capacity(chunk.len());
+        // Texts to embed, each once, with the positions that wait for its vector.
+        let mut missing: Vec<(&str, &str, Vec<usize>)> = Vec::new();
+        for (i, (hash, text)) in hashes.iter().zip(&texts).enumerate() {
+            if let Some(m) = missing.iter_mut().find(|(h, _, _)| *h == hash.as_str()) {
+                m.2.push(i);
                 counts.reused += 1;
-            } else {
-                missing.push((hash.clone(), text));
+                vectors.push(None);
+                continue;
+            }
+            match store.vector_by_hash(&key, hash)? {
+                Some(v) => {
+                    counts.reused += 1;
+                    vectors.push(Some(v));
+                }
+                None => {
+                    missing.push((hash, text, vec![i]));
+                    vectors.push(None);
+                }
             }
         }
-        let refs: Vec<&str> = missing.iter().map(|(_, t)| *t).collect();
-        let vectors = if refs.is_empty() {
+        let refs: Vec<&str> = missing.iter().map(|(_, t, _)| *t).collect();
+        let fresh = if refs.is_empty() {
             Vec::new()
         } else {
-            embedder.embed(&refs, crate::embed::role_for(kind))?
+            embedder.embed(&refs, role)?
         };
-        counts.embedded += vectors.len();
-        let new: Vec<(String, Vec<f32>)> =
-            missing.into_iter().map(|(h, _)| h).zip(vectors).collect();
+        counts.embedded += fresh.len();
+        let mut new: Vec<(String, Vec<f32>)> = Vec::with_capacity(fresh.len());
+        for ((hash, _, waiting), v) in missing.into_iter().zip(fresh) {
+            for &i in &waiting {
+                vectors[i] = Some(v.clone());
+            }
+            new.push((hash.to_string(), v));
+        }
         let stored: Vec<StoredRecord> = chunk
             .iter()
-            .zip(hashes)
+            .zip(&hashes)
             .map(|(r, text_hash)| StoredRecord {
                 id: r.id().to_string(),
                 data: r.to_json(),
-                text_hash,
+                text_hash: text_hash.clone(),
             })
             .collect();
         let c = store.upsert(kind, &stored, &key, &new)?;
         counts.stored.inserted += c.inserted;
         counts.stored.updated += c.updated;
         counts.stored.unchanged += c.unchanged;
+        let vectors: Vec<Vec<f32>> = vectors.into_iter().map(Option::unwrap_or_default).collect();
+        let items: Vec<Committed> = chunk
+            .iter()
+            .zip(&texts)
+            .zip(&hashes)
+            .zip(&vectors)
+            .map(|(((record, text), hash), vector)| Committed {
+                record,
+                text,
+                text_hash: hash,
+                vector,
+            })
+            .collect();
+        committed(&items);
         done += chunk.len();
         progress(done);
     }

@@ -1,10 +1,14 @@
-//! The parts of an explanation that need no model: shared facets, sentence splitting, and
-//! the plain-language summary a civil servant reads.
+//! Explanations: shared facets, sentence splitting, the evidence sentences, and the
+//! plain-language summary a civil servant reads.
 
 use std::collections::HashSet;
 
-use crate::domain::{Evidence, FacetMatch, ScoreParts};
-use crate::index::Facets;
+use super::lexical::QueryTerms;
+use super::score::Candidate;
+use super::{Catalog, Query, RankError, SentenceCache};
+use crate::domain::{Evidence, Explanation, FacetMatch, Kind, Record, ScoreParts};
+use crate::embed::Embedder;
+use crate::index::{dot, Facets};
 
 /// Facet values both records have, compared case-insensitively, in `b`'s wording.
 pub fn shared_facets(a: &Facets, b: &Facets) -> Vec<FacetMatch> {
@@ -181,4 +185,66 @@ mod tests {
             "{broad}"
         );
     }
+}
+
+/// The explanation of one listed candidate: shared facets, the record's sentences closest to
+/// the query (needs the embedder), shared terms (needs the lexical index) and the summary.
+pub fn explain_match(
+    embedder: Option<&Embedder>,
+    sentences: &SentenceCache,
+    catalog: &Catalog,
+    (query, query_terms): (&Query, Option<&QueryTerms>),
+    vector: Option<&[f32]>,
+    c: &Candidate,
+    record: Option<&Record>,
+) -> Result<Explanation, RankError> {
+    let facets = match (&query.facets, &c.facets) {
+        (Some(a), Some(b)) => shared_facets(a, b),
+        _ => Vec::new(),
+    };
+    let text = record.map(Record::embed_text).unwrap_or_default();
+    let mut evidence = Vec::new();
+    if let (Some(q), Some(embedder)) = (vector, embedder) {
+        let items = sentences.for_text(embedder, catalog.kind, &text)?;
+        let mut scored: Vec<(f32, usize)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, (_, v))| (dot(q, v), i))
+            .collect();
+        // Best first; equal similarities keep text order.
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        evidence = scored
+            .into_iter()
+            .take(3)
+            .map(|(similarity, i)| Evidence {
+                similarity,
+                text: items[i].0.clone(),
+            })
+            .collect();
+    }
+    let terms = match (catalog.lexical, query_terms) {
+        (Some(lexical), Some(q)) => lexical.shared_terms(q, &text, 6),
+        _ => Vec::new(),
+    };
+    let broad = c
+        .parts
+        .hubness
+        .zip(catalog.hubness)
+        .is_some_and(|(h, hubness)| hubness.is_broad(h));
+    Ok(Explanation {
+        summary: summary(
+            &c.parts,
+            &facets,
+            &evidence,
+            &terms,
+            broad.then_some(match catalog.kind {
+                Kind::Startup => "challenges",
+                Kind::Challenge => "startups",
+            }),
+        ),
+        scores: c.parts.clone(),
+        facets,
+        sentences: evidence,
+        terms,
+    })
 }

@@ -6,7 +6,8 @@ use std::sync::mpsc;
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 
-use govmatch::store::{AuditEntry, Store};
+use super::ServiceError;
+use crate::store::{AuditEntry, Store};
 
 enum Message {
     Entry(Box<AuditEntry>),
@@ -14,13 +15,14 @@ enum Message {
     Flush(mpsc::Sender<()>),
 }
 
+/// The audit trail's writer: entries go to a background thread that commits them in batches.
 pub struct AuditLog {
     sender: Mutex<Option<mpsc::Sender<Message>>>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl AuditLog {
-    pub fn open(data_dir: &Path) -> anyhow::Result<Self> {
+    pub fn open(data_dir: &Path) -> Result<Self, ServiceError> {
         let mut store = Store::open(data_dir)?;
         let (sender, receiver) = mpsc::channel::<Message>();
         let worker = std::thread::Builder::new()
@@ -44,7 +46,8 @@ impl AuditLog {
                         let _ = done.send(());
                     }
                 }
-            })?;
+            })
+            .map_err(ServiceError::Thread)?;
         Ok(AuditLog {
             sender: Mutex::new(Some(sender)),
             worker: Mutex::new(Some(worker)),

@@ -1,0 +1,90 @@
+//! What every handler shares: the service once it is loaded, metrics, the request id, and
+//! the one way handlers run blocking work.
+
+use std::sync::{Arc, OnceLock};
+
+use govmatch::service::Service;
+
+use super::error::ApiError;
+use super::metrics::Metrics;
+
+/// The server: ready once `service` is set.
+pub struct Server {
+    service: OnceLock<Arc<Service>>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Server {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Server {
+            service: OnceLock::new(),
+            metrics,
+        }
+    }
+
+    /// The service, or 503 while it is still loading.
+    pub fn service(&self) -> Result<Arc<Service>, ApiError> {
+        self.service.get().cloned().ok_or_else(ApiError::not_ready)
+    }
+
+    pub fn loaded(&self) -> Option<&Arc<Service>> {
+        self.service.get()
+    }
+
+    pub fn set(&self, service: Arc<Service>) {
+        let _ = self.service.set(service);
+    }
+}
+
+/// Runs `f` with the service on tokio's blocking pool (CPU work never runs on the async
+/// workers), turning its error into the HTTP answer.
+pub async fn blocking<T: Send + 'static>(
+    server: &Server,
+    f: impl FnOnce(&Service) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let service = server.service()?;
+    tokio::task::spawn_blocking(move || f(&service))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+/// The request id of the current request (set by [`request_id`]).
+#[derive(Clone)]
+pub struct RequestId(pub String);
+
+/// Gives every request an id (the caller's `x-request-id`, or a new one), logs it with the
+/// route, status and time, and returns it with the time spent as `x-inference-time` (ms).
+pub async fn request_id(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            format!(
+                "{:x}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            )
+        });
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let start = std::time::Instant::now();
+    let mut res = next.run(req).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(request_id = %id, %method, %path, status = res.status().as_u16(), ms, "request");
+    let headers = res.headers_mut();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        headers.insert("x-request-id", v);
+    }
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!("{ms:.2}")) {
+        headers.insert("x-inference-time", v);
+    }
+    res
+}

@@ -1,0 +1,79 @@
+//! One validated record of either kind, and the hash that ties a text to its vector: what
+//! ingest, store, index and rank all pass around.
+
+use sha2::{Digest, Sha256};
+
+use super::{Challenge, Kind, Startup};
+
+/// A validated record of either kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Startup(Startup),
+    Challenge(Challenge),
+}
+
+impl Record {
+    pub fn id(&self) -> &str {
+        match self {
+            Record::Startup(s) => &s.id,
+            Record::Challenge(c) => &c.id,
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Record::Startup(_) => Kind::Startup,
+            Record::Challenge(_) => Kind::Challenge,
+        }
+    }
+
+    pub fn embed_text(&self) -> String {
+        match self {
+            Record::Startup(s) => s.embed_text(),
+            Record::Challenge(c) => c.embed_text(),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        match self {
+            Record::Startup(s) => serde_json::to_string(s),
+            Record::Challenge(c) => serde_json::to_string(c),
+        }
+        .expect("domain types always serialise")
+    }
+
+    /// Parses a stored or submitted JSON object of `kind`, naming the field at fault.
+    pub fn from_value(
+        kind: Kind,
+        value: serde_json::Value,
+    ) -> Result<Self, (Option<String>, String)> {
+        fn de<T: serde::de::DeserializeOwned>(
+            v: serde_json::Value,
+        ) -> Result<T, (Option<String>, String)> {
+            serde_path_to_error::deserialize(v).map_err(|e| {
+                let path = e.path().to_string();
+                let field = (path != ".").then_some(path);
+                let msg = e.into_inner().to_string();
+                // serde names a missing or unknown field in its message.
+                let field = field.or_else(|| msg.split('`').nth(1).map(str::to_string));
+                (field, msg)
+            })
+        }
+        let mut record = match kind {
+            Kind::Startup => Record::Startup(de(value)?),
+            Kind::Challenge => Record::Challenge(de(value)?),
+        };
+        let checked = match &mut record {
+            Record::Startup(s) => s.validate(),
+            Record::Challenge(c) => c.validate(),
+        };
+        checked.map_err(|e| (Some(e.field), e.problem))?;
+        Ok(record)
+    }
+}
+
+/// sha256 of the text a record embeds: unchanged text, unchanged vector.
+pub fn text_hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+

@@ -1,0 +1,90 @@
+//! Retrieval: the candidate lists ranking starts from — the nearest vectors (reordered by hub
+//! reduction when it is on) and the BM25 hits — each already filtered and without the records
+//! the asker gave as examples.
+
+use std::collections::HashSet;
+
+use super::hubness::{self, Hubness};
+use super::{Catalog, Mode, RankError, RankOptions};
+
+/// One dense candidate: id, cosine similarity, and its hubness under hub reduction.
+pub type DenseHit = (String, f32, Option<f32>);
+
+/// Candidates fetched per list before fusion and diversity pick the final `k`.
+pub fn pool_size(opts: &RankOptions) -> usize {
+    let k = opts.k.max(1);
+    match (opts.mode, opts.diversity > 0.0) {
+        (Mode::Dense, false) => k,
+        (Mode::Dense, true) => (k * 4).max(50),
+        _ => (k * 4).max(100),
+    }
+}
+
+/// The dense list in ranking order: by similarity, or by similarity − ½ hubness when
+/// `hubness` is given (a list [`hubness::depth`] deep is reordered and cut to `pool`).
+pub fn dense(
+    catalog: &Catalog,
+    vector: Option<&[f32]>,
+    opts: &RankOptions,
+    hubness: Option<&Hubness>,
+    excluded: &HashSet<&str>,
+    pool: usize,
+) -> Vec<DenseHit> {
+    let Some(v) = vector.filter(|_| opts.mode != Mode::Lexical) else {
+        return Vec::new();
+    };
+    let depth = hubness::depth(pool, hubness.is_some());
+    let hits: Vec<(String, f32)> = catalog
+        .dense
+        .search(v, depth, opts.ef, &opts.filter, opts.exact)
+        .into_iter()
+        .map(|s| (s.id, s.score))
+        .filter(|(id, _)| !excluded.contains(id.as_str()))
+        .collect();
+    match hubness {
+        Some(h) => h
+            .rerank(hits, pool, |id| catalog.dense.get(id).map(|(_, v)| v))
+            .into_iter()
+            .map(|(id, s, hub)| (id, s, Some(hub)))
+            .collect(),
+        None => hits.into_iter().map(|(id, s)| (id, s, None)).collect(),
+    }
+}
+
+/// The BM25 list (id, score) in ranking order; empty in dense mode.
+pub fn lexical(
+    catalog: &Catalog,
+    text: &str,
+    opts: &RankOptions,
+    excluded: &HashSet<&str>,
+    pool: usize,
+) -> Result<Vec<(String, f32)>, RankError> {
+    if !matches!(opts.mode, Mode::Lexical | Mode::Hybrid) {
+        return Ok(Vec::new());
+    }
+    let index = catalog
+        .lexical
+        .ok_or(RankError::NoLexicalIndex(opts.mode))?;
+    // BM25 cannot filter inside its search here: fetch more, keep those that pass.
+    let want = if opts.filter.is_empty() {
+        pool
+    } else {
+        pool * 5
+    };
+    Ok(index
+        .search(text, want)?
+        .into_iter()
+        .filter(|h| !excluded.contains(h.id.as_str()))
+        // Without a filter there is nothing to check here; the facets and vectors of the
+        // candidates that stay are looked up once, while scoring.
+        .filter(|h| {
+            opts.filter.is_empty()
+                || catalog
+                    .dense
+                    .get(&h.id)
+                    .is_some_and(|(e, _)| opts.filter.matches(&e.facets))
+        })
+        .take(pool)
+        .map(|h| (h.id, h.score))
+        .collect())
+}
