@@ -7,14 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::ModelError;
-
-/// How token vectors become one text vector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pooling {
-    Mean,
-    Cls,
-}
+use super::{ModelError, Pooling};
 
 /// The facts about a model that every stage downstream needs.
 #[derive(Debug, Clone)]
@@ -33,8 +26,9 @@ pub struct ModelInfo {
     pub passage_prefix: String,
 }
 
+/// The sizes every architecture's config.json states under these names.
 #[derive(Deserialize)]
-struct BertDims {
+struct Dims {
     hidden_size: usize,
     max_position_embeddings: usize,
 }
@@ -83,7 +77,7 @@ impl ModelInfo {
     /// Without `modules.json` the directory is taken as a plain transformer: mean pooling,
     /// normalised, as sentence-transformers itself defaults to.
     pub fn read(id: &str, dir: &Path) -> Result<Self, ModelError> {
-        let dims: BertDims = read_json(&dir.join("config.json"))?;
+        let dims: Dims = read_json(&dir.join("config.json"))?;
         let modules_path = dir.join("modules.json");
         let modules: Vec<StModule> = if modules_path.exists() {
             read_json(&modules_path)?

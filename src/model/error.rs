@@ -19,6 +19,8 @@ pub enum ModelError {
     NotInstalled { name: String, dir: PathBuf },
     #[error("unknown model `{0}`: not a known model name ({known}) and not a model directory", known = super::registry::known_names().join(", "))]
     Unknown(String),
+    #[error("{path}: model_type `{model_type}` is not an architecture govmatch runs (known: {known})", known = super::arch::known_model_types().join(", "))]
+    UnknownArchitecture { path: PathBuf, model_type: String },
     #[error("unsupported model configuration in {path}: {message}")]
     Unsupported { path: PathBuf, message: String },
     #[error("tokenizer: {0}")]

