@@ -74,8 +74,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                 queue: limits,
                 on_batch: Box::new(move |n| batch_sizes.observe(n as f64)),
             };
-            let opened = load()
-                .and_then(|embedder| Ok(Service::open(embedder, &data_dir, options)?));
+            let opened =
+                load().and_then(|embedder| Ok(Service::open(embedder, &data_dir, options)?));
             match opened {
                 Ok(service) => {
                     let service = Arc::new(service);

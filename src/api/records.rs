@@ -40,7 +40,10 @@ pub async fn get_record(
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let kind = kind_of(&kind)?;
-    blocking(&server, move |service| Ok(Json(service.stored_json(kind, &id)?))).await
+    blocking(&server, move |service| {
+        Ok(Json(service.stored_json(kind, &id)?))
+    })
+    .await
 }
 
 /// A body line that could not be stored.

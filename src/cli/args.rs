@@ -4,12 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context;
 use clap::Args;
 use govmatch::embed::{EmbedOptions, Embedder, LongText};
 use govmatch::index::Filter;
+use govmatch::model::{registry, Backend, LoadOptions, Model, ModelError, Precision};
 use govmatch::rank::{Mode, RankOptions};
-use govmatch::model::{registry, Backend, LoadOptions, Model, Precision};
 
 /// Which model to use and how to feed it; shared by every command that embeds.
 #[derive(Args, Clone, Debug)]
@@ -47,8 +46,19 @@ impl ModelArgs {
             backend: self.backend,
             precision: self.precision,
         };
-        let model = Model::load_with(&self.model, &self.models_dir, options)
-            .with_context(|| format!("loading model `{}`", self.model))?;
+        let model = match Model::load_with(&self.model, &self.models_dir, options) {
+            Ok(model) => model,
+            Err(e @ ModelError::NotInstalled { .. }) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "loading model `{}` (install the offline models with `govmatch models fetch`, \
+                     or pass --model PATH to a model directory)",
+                    self.model
+                )))
+            }
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("loading model `{}`", self.model)))
+            }
+        };
         tracing::info!(
             model = %model.info.id,
             dim = model.info.dim,
@@ -83,7 +93,6 @@ pub struct SampleFiles {
     #[arg(long, default_value = "data/hamburg/qrels.tsv")]
     pub qrels: PathBuf,
 }
-
 
 /// How a command ranks: the options the API takes as parameters, with the same defaults (the
 /// served ranking: dense with hub reduction).

@@ -176,8 +176,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<()> {
         bail!("no challenges to score in {}", args.data.data_dir.display());
     }
     let per = args.k.min(n_startups);
-    let expected: HashMap<String, usize> =
-        challenges.iter().map(|id| (id.clone(), per)).collect();
+    let expected: HashMap<String, usize> = challenges.iter().map(|id| (id.clone(), per)).collect();
     let done: Vec<String> = if args.resume && args.out.exists() {
         keep_complete(&args.out, args.format, &expected)?
     } else {

@@ -9,8 +9,8 @@ use clap::{Args, Subcommand};
 use govmatch::domain::Kind;
 use govmatch::embed::{role_for, Embedder};
 use govmatch::index::{index_dir, open_synced, HnswIndex, HnswParams, Origin, SyncReport};
-use govmatch::service::{Service, ServiceOptions};
 use govmatch::ingest::{read_file, store_records, Mapping};
+use govmatch::service::{Service, ServiceOptions};
 use govmatch::store::Store;
 
 use super::{progress_bar, DataArgs, ModelArgs, RankArgs};
@@ -228,7 +228,9 @@ pub fn delete(args: DeleteArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let opts = args.rank.options(args.k, args.exact, args.ef, args.explain)?;
+    let opts = args
+        .rank
+        .options(args.k, args.exact, args.ef, args.explain)?;
     let source = match (&args.text, &args.like) {
         (Some(_), None) => None,
         (None, Some(like)) => {

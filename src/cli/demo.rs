@@ -108,8 +108,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         loaded[0].len(),
         loaded[1].len()
     );
-    println!("{}
-", super::args::describe(&opts));
+    println!(
+        "{}
+",
+        super::args::describe(&opts)
+    );
     if !qrels.is_empty() {
         println!(
             "** judged to solve the challenge's core, * partly relevant ({})\n",
@@ -162,7 +165,9 @@ fn store_files(
             anyhow::bail!("{} has a bad record: {issue}", path.display());
         }
         let bar = progress_bar(records.len(), kind.plural());
-        store_records(&mut store, embedder, &records, &|n| bar.set_position(n as u64))?;
+        store_records(&mut store, embedder, &records, &|n| {
+            bar.set_position(n as u64)
+        })?;
         bar.finish_and_clear();
         out.push(records);
     }
@@ -191,7 +196,12 @@ pub fn load_sample(
         (Kind::Challenge, Path::new("data/hamburg/challenges.jsonl")),
     ];
     for (records, (kind, path)) in store_files(&embedder, data_dir, &files)?.iter().zip(files) {
-        eprintln!("loaded {} {} from {}", records.len(), kind.plural(), path.display());
+        eprintln!(
+            "loaded {} {} from {}",
+            records.len(),
+            kind.plural(),
+            path.display()
+        );
     }
     Ok(Some(embedder))
 }

@@ -14,8 +14,8 @@ mod plot;
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
 pub use args::{DataArgs, ModelArgs, RankArgs, SampleFiles};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -99,7 +99,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let keys = crate::api::ApiKeys::parse(&args.api_keys)?;
     let (banner, preloaded) = if args.demo {
         let embedder = demo::load_sample(&args.model, &args.data.data_dir)?;
-        (Some(demo::example_requests(&args.addr.to_string())), embedder)
+        (
+            Some(demo::example_requests(&args.addr.to_string())),
+            embedder,
+        )
     } else {
         (None, None)
     };

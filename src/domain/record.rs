@@ -76,4 +76,3 @@ impl Record {
 pub fn text_hash(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
-

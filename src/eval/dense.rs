@@ -1,6 +1,5 @@
 //! Dense retrieval over a BEIR dataset with exact search, the way MTEB scores a model.
 
-
 use super::run::{rank_queries, snapshot_of, Docs};
 use super::{mean, mrr_at_k, ndcg_at_k, recall_at_k, BeirDataset, Qrels, Run};
 use crate::domain::{Challenge, Startup};

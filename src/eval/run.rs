@@ -6,11 +6,11 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::Run;
+use crate::domain::Kind;
 use crate::embed::Embedder;
 use crate::index::{Entry, Facets, HnswIndex, HnswParams, LiveIndex, Snapshot};
-use crate::rank::{rank, Catalog, Hubness, LexicalIndex, Query, RankError, RankOptions};
-use crate::domain::Kind;
 use crate::rank::SentenceCache;
+use crate::rank::{rank, Catalog, Hubness, LexicalIndex, Query, RankError, RankOptions};
 
 /// A searchable snapshot of `docs` (id, text) with their vectors (graph built for HNSW rows).
 pub fn snapshot_of(dim: usize, docs: &[(String, String)], vectors: Vec<Vec<f32>>) -> Arc<Snapshot> {

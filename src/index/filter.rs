@@ -65,7 +65,12 @@ pub struct Filter {
     #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub stage: Vec<String>,
     /// Sector, technology or tag.
-    #[serde(default, rename = "sector", alias = "sectors", deserialize_with = "list")]
+    #[serde(
+        default,
+        rename = "sector",
+        alias = "sectors",
+        deserialize_with = "list"
+    )]
     #[cfg_attr(feature = "cli", arg(long = "sector", value_delimiter = ','))]
     pub sectors: Vec<String>,
     /// Language of the record (de, en, …).
@@ -193,8 +198,10 @@ mod tests {
 
     #[test]
     fn lists_read_from_strings_and_arrays_alike() {
-        let a: Filter = serde_json::from_str(r#"{"region":"hamburg, de","sector":["iot"]}"#).unwrap();
-        let b: Filter = serde_json::from_str(r#"{"region":["hamburg","de"],"sectors":"iot"}"#).unwrap();
+        let a: Filter =
+            serde_json::from_str(r#"{"region":"hamburg, de","sector":["iot"]}"#).unwrap();
+        let b: Filter =
+            serde_json::from_str(r#"{"region":["hamburg","de"],"sectors":"iot"}"#).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.region, vec!["hamburg", "de"]);
         let bad = Filter {

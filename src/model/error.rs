@@ -15,7 +15,7 @@ pub enum ModelError {
     },
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
-    #[error("model `{name}` is not installed in {dir}: run `govmatch models fetch` (or pass --model PATH to a model directory)")]
+    #[error("model `{name}` is not installed in {dir}")]
     NotInstalled { name: String, dir: PathBuf },
     #[error("unknown model `{0}`: not a known model name ({known}) and not a model directory", known = super::registry::known_names().join(", "))]
     Unknown(String),

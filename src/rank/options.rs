@@ -117,4 +117,3 @@ pub enum RankError {
     #[error("mode `{0}` needs a lexical index, and this catalogue has none")]
     NoLexicalIndex(Mode),
 }
-

@@ -7,8 +7,8 @@ use std::sync::{Arc, RwLock};
 use crate::domain::{Kind, Record};
 use crate::embed::Embedder;
 use crate::index::{open_synced, HnswParams, LiveIndex};
-use crate::ingest::Committed;
 use crate::index::{Entry, Facets};
+use crate::ingest::Committed;
 use crate::rank::LexicalIndex;
 use crate::store::Store;
 

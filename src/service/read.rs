@@ -139,7 +139,13 @@ impl Service {
             vector: asked.vector,
             facets: asked.facets,
         };
-        let matches = rank::rank(Some(&self.embedder), &self.sentences, &query, &catalog, opts)?;
+        let matches = rank::rank(
+            Some(&self.embedder),
+            &self.sentences,
+            &query,
+            &catalog,
+            opts,
+        )?;
         let served = Served {
             model: self.model_id().to_string(),
             kind: target,

@@ -19,7 +19,11 @@ impl Service {
         if let Some(other) = records.iter().find(|r| r.kind() != kind) {
             return Err(ServiceError::Invalid {
                 field: "kind".into(),
-                message: format!("record `{}` is not one of the {}", other.id(), kind.plural()),
+                message: format!(
+                    "record `{}` is not one of the {}",
+                    other.id(),
+                    kind.plural()
+                ),
             });
         }
         let collection = self.collection(kind);
@@ -56,13 +60,14 @@ impl Service {
         // The entry may still be on its way to disk.
         self.audit.flush();
         let mut store = self.store();
-        let served = store
-            .audit_entry(&feedback.request_id)?
-            .ok_or_else(|| ServiceError::NotFound {
-                field: "request_id",
-                kind: "served match list",
-                id: feedback.request_id.clone(),
-            })?;
+        let served =
+            store
+                .audit_entry(&feedback.request_id)?
+                .ok_or_else(|| ServiceError::NotFound {
+                    field: "request_id",
+                    kind: "served match list",
+                    id: feedback.request_id.clone(),
+                })?;
         if !served.results.iter().any(|r| r.id == feedback.item) {
             return Err(ServiceError::Invalid {
                 field: "item".into(),
