@@ -174,8 +174,9 @@ fn routes_answer_with_matches_and_json_errors() {
     for (path, method) in [
         ("/v1/health", "get"),
         ("/v1/ready", "get"),
-        ("/v1/challenges/{id}/matches", "get"),
-        ("/v1/startups/{id}/matches", "get"),
+        ("/v1/{kind}/{id}/matches", "get"),
+        ("/metrics", "get"),
+        ("/v1/openapi.json", "get"),
         ("/v1/match", "post"),
         ("/v1/feedback", "post"),
         ("/v1/{kind}", "post"),
@@ -187,7 +188,7 @@ fn routes_answer_with_matches_and_json_errors() {
             "{method} {path} missing from openapi.json"
         );
     }
-    let params: Vec<&str> = doc["paths"]["/v1/challenges/{id}/matches"]["get"]["parameters"]
+    let params: Vec<&str> = doc["paths"]["/v1/{kind}/{id}/matches"]["get"]["parameters"]
         .as_array()
         .unwrap()
         .iter()
@@ -686,7 +687,7 @@ fn modes_explanations_feedback_audit_and_bulk_writes() {
     let (status, _, body) = send(&a, "GET", "/metrics", &[], None);
     assert_eq!(status, 200);
     let text = String::from_utf8(body).unwrap();
-    assert!(text.contains(r#"govmatch_http_requests_total{method="GET",route="/v1/challenges/{id}/matches",status="200"}"#), "{text}");
+    assert!(text.contains(r#"govmatch_http_requests_total{method="GET",route="/v1/{kind}/{id}/matches",status="200"}"#), "{text}");
     assert!(
         text.contains("govmatch_index_records{kind=\"startups\"} 302"),
         "{text}"
@@ -835,4 +836,118 @@ fn api_keys_scope_reads_and_writes_and_a_full_queue_answers_429() {
     );
     assert!(statuses.contains(&429), "{statuses:?}");
     assert!(statuses.contains(&200), "{statuses:?}");
+}
+
+/// One ranker everywhere: `govmatch search`, `govmatch batch` and the API return the same ids
+/// in the same order (and the same scores) for the same options — served default (dense with
+/// hub reduction) and hybrid alike.
+#[test]
+fn search_batch_and_the_api_rank_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    for kind in ["startups", "challenges"] {
+        let file = format!("data/hamburg/{kind}.jsonl");
+        common::run_ok(&mut govmatch(&["ingest", kind, &file, "--data-dir", d]));
+    }
+    let challenges = ["hh-c-001", "hh-c-007", "hh-c-023"];
+    let mut from_cli: Vec<(String, Vec<(String, f64)>)> = Vec::new();
+    for mode in ["dense", "hybrid"] {
+        let out = dir.path().join(format!("{mode}.jsonl"));
+        let batch = common::run_ok(&mut govmatch(&[
+            "batch",
+            "--data-dir",
+            d,
+            "-k",
+            "10",
+            "--format",
+            "jsonl",
+            "--mode",
+            mode,
+            "--out",
+            out.to_str().unwrap(),
+        ]));
+        let said = String::from_utf8_lossy(&batch.stderr);
+        assert!(said.contains("ranked as the API serves it"), "{said}");
+        let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        for c in challenges {
+            let batch_list: Vec<(String, f64)> = rows
+                .iter()
+                .filter(|r| r["challenge_id"] == c)
+                .map(|r| {
+                    (
+                        r["startup_id"].as_str().unwrap().to_string(),
+                        r["score"].as_f64().unwrap(),
+                    )
+                })
+                .collect();
+            let like = format!("challenge:{c}");
+            let search = common::run_ok(&mut govmatch(&[
+                "search",
+                "startups",
+                "--like",
+                &like,
+                "-k",
+                "10",
+                "--exact",
+                "--mode",
+                mode,
+                "--json",
+                "--data-dir",
+                d,
+            ]));
+            let search_list: Vec<(String, f64)> = String::from_utf8_lossy(&search.stdout)
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                .map(|r| {
+                    (
+                        r["id"].as_str().unwrap().to_string(),
+                        r["score"].as_f64().unwrap(),
+                    )
+                })
+                .collect();
+            assert_eq!(batch_list.len(), 10, "{c} {mode}");
+            assert_same(
+                &batch_list,
+                &search_list,
+                &format!("batch vs search, {c} {mode}"),
+            );
+            from_cli.push((format!("{c}?mode={mode}"), batch_list));
+        }
+    }
+    let server = serve(d);
+    for (query, cli) in &from_cli {
+        let (c, mode) = query.split_once('?').unwrap();
+        let (status, v) = json(
+            &server.addr,
+            "GET",
+            &format!("/v1/challenges/{c}/matches?k=10&exact=true&explain=false&{mode}"),
+            None,
+        );
+        assert_eq!(status, 200, "{v}");
+        let api: Vec<(String, f64)> = v["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["id"].as_str().unwrap().to_string(),
+                    m["score"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        assert_same(cli, &api, &format!("batch vs API, {query}"));
+    }
+}
+
+fn assert_same(a: &[(String, f64)], b: &[(String, f64)], what: &str) {
+    let ids = |l: &[(String, f64)]| l.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(a), ids(b), "{what}: different lists");
+    for ((_, x), (_, y)) in a.iter().zip(b) {
+        assert!((x - y).abs() < 1e-5, "{what}: scores {x} vs {y}");
+    }
 }

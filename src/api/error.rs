@@ -211,6 +211,18 @@ struct ErrorDetail {
     field: Option<String>,
 }
 
+/// The errors of every route that reads a JSON body.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum BodyErrors {
+    /// body larger than the route takes
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// a field missing, unknown or invalid (named in `field`)
+    #[response(status = 422)]
+    Invalid(ErrorBody),
+}
+
 /// The errors every data route can answer with, documented once for all of them.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]

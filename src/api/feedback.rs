@@ -11,7 +11,7 @@ use axum::Json;
 use govmatch::store::Feedback;
 use serde::Deserialize;
 
-use super::error::{CommonErrors, ErrorBody};
+use super::error::{BodyErrors, CommonErrors, ErrorBody};
 use super::state::{blocking, Server};
 use super::ApiError;
 
@@ -35,7 +35,7 @@ pub struct FeedbackBody {
     responses(
         (status = 201, description = "recorded", body = Ack),
         (status = 404, description = "unknown request id, or the item was not in its list", body = ErrorBody),
-        (status = 422, description = "invalid body", body = ErrorBody),
+        BodyErrors,
         CommonErrors,
     ))]
 pub async fn give(

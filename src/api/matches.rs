@@ -12,8 +12,9 @@ use govmatch::rank::Mode;
 use govmatch::service::{Asker, Served};
 use serde::Serialize;
 
-use super::error::{CommonErrors, ErrorBody};
-use super::params::{FreeText, MatchParams};
+use super::error::{BodyErrors, CommonErrors, ErrorBody};
+use super::params::{FreeText, Narrowing, Ranking};
+use super::records::kind_of;
 use super::state::{blocking, RequestId, Server};
 use super::ApiError;
 
@@ -42,16 +43,30 @@ impl MatchResponse {
     }
 }
 
-/// Records of the other kind for the stored record `id` of `source`.
-async fn by_record(
-    server: Arc<Server>,
-    RequestId(request_id): RequestId,
-    source: Kind,
-    id: String,
-    params: Result<Query<MatchParams>, QueryRejection>,
+/// Records of the other kind that fit the stored record `id`, ranked, with reasons:
+/// startups for a challenge (`/v1/challenges/{id}/matches`), challenges for a startup
+/// (`/v1/startups/{id}/matches`).
+#[utoipa::path(get, path = "/v1/{kind}/{id}/matches", tag = "matches",
+    params(
+        ("kind" = String, Path, description = "`challenges` (startups for it) or `startups` (challenges for it)"),
+        ("id" = String, Path, description = "record id"),
+        Ranking, Narrowing, govmatch::index::Filter),
+    responses(
+        (status = 200, description = "ranked matches", body = MatchResponse),
+        (status = 404, description = "no such record", body = ErrorBody),
+        CommonErrors,
+    ))]
+pub async fn by_record(
+    State(server): State<Arc<Server>>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    Path((kind, id)): Path<(String, String)>,
+    ranking: Result<Query<Ranking>, QueryRejection>,
+    narrowing: Result<Query<Narrowing>, QueryRejection>,
 ) -> Result<Json<MatchResponse>, ApiError> {
-    let Query(params) = params.map_err(ApiError::from_query_rejection)?;
-    let opts = params.options()?;
+    let source = kind_of(&kind)?;
+    let Query(ranking) = ranking.map_err(ApiError::from_query_rejection)?;
+    let Query(narrowing) = narrowing.map_err(ApiError::from_query_rejection)?;
+    let opts = narrowing.options(ranking)?;
     let target = match source {
         Kind::Challenge => Kind::Startup,
         Kind::Startup => Kind::Challenge,
@@ -68,47 +83,12 @@ async fn by_record(
     .await
 }
 
-/// Startups that fit the stored challenge `id`, ranked, with reasons.
-#[utoipa::path(get, path = "/v1/challenges/{id}/matches", tag = "matches",
-    params(("id" = String, Path, description = "record id"), MatchParams, govmatch::index::Filter),
-    responses(
-        (status = 200, description = "ranked matches", body = MatchResponse),
-        (status = 404, description = "no such record", body = ErrorBody),
-        CommonErrors,
-    ))]
-pub async fn challenge_matches(
-    State(server): State<Arc<Server>>,
-    Extension(request_id): Extension<RequestId>,
-    Path(id): Path<String>,
-    params: Result<Query<MatchParams>, QueryRejection>,
-) -> Result<Json<MatchResponse>, ApiError> {
-    by_record(server, request_id, Kind::Challenge, id, params).await
-}
-
-/// Challenges the stored startup `id` fits, ranked, with reasons.
-#[utoipa::path(get, path = "/v1/startups/{id}/matches", tag = "matches",
-    params(("id" = String, Path, description = "record id"), MatchParams, govmatch::index::Filter),
-    responses(
-        (status = 200, description = "ranked matches", body = MatchResponse),
-        (status = 404, description = "no such record", body = ErrorBody),
-        CommonErrors,
-    ))]
-pub async fn startup_matches(
-    State(server): State<Arc<Server>>,
-    Extension(request_id): Extension<RequestId>,
-    Path(id): Path<String>,
-    params: Result<Query<MatchParams>, QueryRejection>,
-) -> Result<Json<MatchResponse>, ApiError> {
-    by_record(server, request_id, Kind::Startup, id, params).await
-}
-
 /// Records that fit a free text (a challenge draft or a startup description).
 #[utoipa::path(post, path = "/v1/match", tag = "matches", request_body = FreeText,
     responses(
         (status = 200, description = "ranked matches", body = MatchResponse),
-        (status = 413, description = "body too large", body = ErrorBody),
-        (status = 422, description = "invalid body", body = ErrorBody),
         (status = 429, description = "embedding queue full; retry after `Retry-After`", body = ErrorBody),
+        BodyErrors,
         CommonErrors,
     ))]
 pub async fn free_text(

@@ -19,8 +19,10 @@ const MAX_K: usize = 1000;
 /// Longest free-text query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 20_000;
 
-/// The ranking fields every match route takes, before checking.
-#[derive(Debug, Default)]
+/// The ranking fields every match route takes — as query parameters of the id routes (lists
+/// comma-separated) and as fields of the free-text body — declared once for both.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Ranking {
     /// How many matches (1–1000, default 10).
     k: Option<usize>,
@@ -28,18 +30,24 @@ pub struct Ranking {
     exact: Option<bool>,
     /// HNSW search breadth (1–10000).
     ef: Option<usize>,
+    /// dense (default), lexical or hybrid.
     mode: Option<Mode>,
     /// 0 = relevance order (default); up to 1 = spread the list (MMR).
     diversity: Option<f32>,
     /// Drop matches below this cosine similarity (BM25 score in lexical mode).
     min_score: Option<f32>,
-    /// Ids of good examples to steer towards.
+    /// Ids of good examples to steer towards (comma-separated, or a JSON list).
+    #[serde(default, deserialize_with = "list")]
+    #[param(value_type = Option<String>)]
     like: Vec<String>,
     /// Ids of unsuitable examples to steer away from.
+    #[serde(default, deserialize_with = "list")]
+    #[param(value_type = Option<String>)]
     unlike: Vec<String>,
     /// Build explanations (default true).
     explain: Option<bool>,
-    /// Demote records close to everything on the other side (default true).
+    /// Demote records close to everything on the other side (default true; README "Ranking
+    /// quality").
     hub_reduction: Option<bool>,
 }
 
@@ -82,44 +90,26 @@ impl Ranking {
     }
 }
 
-/// Query parameters of the id-based match routes (lists comma-separated).
+/// The rest of the id routes' query: the filter fields and the `open` shortcut. Read from the
+/// same query string as [`Ranking`]; what neither knows is refused.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct MatchParams {
-    /// How many matches (1–1000, default 10).
-    k: Option<usize>,
-    /// Compare with every record instead of searching the HNSW graph.
-    exact: Option<bool>,
-    /// HNSW search breadth (1–10000).
-    ef: Option<usize>,
-    /// dense (default), lexical or hybrid.
-    mode: Option<Mode>,
-    /// 0 = relevance order (default); up to 1 = spread the list (MMR).
-    diversity: Option<f32>,
-    /// Drop matches below this cosine similarity (BM25 score in lexical mode).
-    min_score: Option<f32>,
-    /// Ids of good examples (comma-separated) to steer towards.
-    like: Option<String>,
-    /// Ids of unsuitable examples (comma-separated) to steer away from.
-    unlike: Option<String>,
-    /// Build explanations (default true).
-    explain: Option<bool>,
-    /// Demote profiles close to every challenge (default true; README "Ranking quality").
-    hub_reduction: Option<bool>,
+pub struct Narrowing {
     /// Only open calls whose deadline has not passed (status=open, deadline_from=today).
     open: Option<bool>,
     #[serde(flatten)]
     #[param(ignore)]
     filter: Filter,
-    /// Anything else: refused, naming the parameter.
     #[serde(flatten)]
     #[param(ignore)]
-    unknown: BTreeMap<String, String>,
+    rest: BTreeMap<String, String>,
 }
 
-impl MatchParams {
-    pub fn options(self) -> Result<RankOptions, ApiError> {
-        if let Some(name) = self.unknown.keys().next() {
+impl Narrowing {
+    /// The options of an id route's query string.
+    pub fn options(self, ranking: Ranking) -> Result<RankOptions, ApiError> {
+        let known = field_names::<Ranking>();
+        if let Some(name) = self.rest.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(ApiError::bad_parameter(
                 name,
                 format!("unknown parameter `{name}`"),
@@ -130,57 +120,33 @@ impl MatchParams {
             filter.status = vec!["open".into()];
             filter.deadline_from.get_or_insert_with(today);
         }
-        let split = |v: Option<String>| -> Vec<String> {
-            v.iter()
-                .flat_map(|s| s.split(','))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        };
-        Ranking {
-            k: self.k,
-            exact: self.exact,
-            ef: self.ef,
-            mode: self.mode,
-            diversity: self.diversity,
-            min_score: self.min_score,
-            like: split(self.like),
-            unlike: split(self.unlike),
-            explain: self.explain,
-            hub_reduction: self.hub_reduction,
-        }
-        .options(filter, "")
+        ranking.options(filter, "")
     }
 }
 
-/// The body of `POST /v1/match`.
+/// The body of `POST /v1/match`: the text, what to search, a filter object, and the ranking
+/// fields.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct FreeText {
     /// A challenge draft or a startup description (at most 20,000 characters).
-    pub text: String,
+    text: String,
     /// What to search: "startups" (default) or "challenges".
-    pub kind: Option<Kind>,
+    kind: Option<Kind>,
     #[serde(default)]
-    pub filter: Filter,
-    k: Option<usize>,
-    exact: Option<bool>,
-    ef: Option<usize>,
-    mode: Option<Mode>,
-    diversity: Option<f32>,
-    min_score: Option<f32>,
-    #[serde(default, deserialize_with = "list")]
-    like: Vec<String>,
-    #[serde(default, deserialize_with = "list")]
-    unlike: Vec<String>,
-    explain: Option<bool>,
-    /// Demote records close to everything on the other side (default true).
-    hub_reduction: Option<bool>,
+    filter: Filter,
+    #[serde(flatten)]
+    ranking: Ranking,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    rest: BTreeMap<String, serde_json::Value>,
 }
 
 impl FreeText {
     /// The checked text, what to search, and the options.
     pub fn parse(self) -> Result<(String, Kind, RankOptions), ApiError> {
+        if let Some(name) = self.rest.keys().next() {
+            return Err(ApiError::invalid(name, "is not a field of this body"));
+        }
         if self.text.trim().is_empty() {
             return Err(ApiError::invalid("text", "is empty"));
         }
@@ -190,19 +156,52 @@ impl FreeText {
                 format!("is longer than {MAX_QUERY_CHARS} characters"),
             ));
         }
-        let ranking = Ranking {
-            k: self.k,
-            exact: self.exact,
-            ef: self.ef,
-            mode: self.mode,
-            diversity: self.diversity,
-            min_score: self.min_score,
-            like: self.like,
-            unlike: self.unlike,
-            explain: self.explain,
-            hub_reduction: self.hub_reduction,
-        };
-        let opts = ranking.options(self.filter, "filter.")?;
+        let opts = self.ranking.options(self.filter, "filter.")?;
         Ok((self.text, self.kind.unwrap_or(Kind::Startup), opts))
+    }
+}
+
+/// The field names serde reads for the plain struct `T` (asked of its `Deserialize`), so the
+/// list of known parameters cannot drift from the struct.
+fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    struct Spy<'a>(&'a mut &'static [&'static str]);
+    impl<'de> de::Deserializer<'de> for Spy<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("only structs are inspected"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = fields;
+            Err(de::Error::custom("inspected"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Spy(&mut fields));
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_parameters_are_the_ranking_fields() {
+        let names = field_names::<Ranking>();
+        assert!(
+            names.contains(&"k") && names.contains(&"hub_reduction"),
+            "{names:?}"
+        );
+        assert_eq!(names.len(), 10);
     }
 }

@@ -15,7 +15,7 @@ use super::error::{CommonErrors, ErrorBody};
 use super::state::{blocking, Server};
 use super::ApiError;
 
-pub(super) fn kind_of(segment: &str) -> Result<Kind, ApiError> {
+pub fn kind_of(segment: &str) -> Result<Kind, ApiError> {
     match segment {
         "startups" => Ok(Kind::Startup),
         "challenges" => Ok(Kind::Challenge),
@@ -87,9 +87,9 @@ pub struct Stored {
     responses(
         (status = 201, description = "one record created", body = Stored),
         (status = 200, description = "record updated or unchanged; or NDJSON with at least one line stored", body = BulkResult),
-        (status = 413, description = "body too large", body = ErrorBody),
         (status = 415, description = "neither JSON nor NDJSON", body = ErrorBody),
         (status = 422, description = "invalid record (field named), or no NDJSON line could be stored", body = BulkResult),
+        (status = 413, description = "body over 32 MiB", body = ErrorBody),
         CommonErrors,
     ))]
 pub async fn upsert(

@@ -35,8 +35,7 @@ pub fn router(server: Arc<Server>, keys: Arc<ApiKeys>) -> Router {
         .routes(routes!(meta::openapi_json));
     let read = OpenApiRouter::new()
         .routes(routes!(meta::render_metrics))
-        .routes(routes!(matches::challenge_matches))
-        .routes(routes!(matches::startup_matches))
+        .routes(routes!(matches::by_record))
         .routes(routes!(matches::free_text))
         .routes(routes!(records::get_record))
         .route_layer(guard(Scope::Read));

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::Qrels;
+use crate::domain::read_jsonl;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BeirError {
@@ -21,6 +22,8 @@ pub enum BeirError {
         line: usize,
         message: String,
     },
+    #[error(transparent)]
+    Lines(#[from] crate::domain::RecordError),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,24 +55,6 @@ pub struct BeirDataset {
     pub corpus: Vec<Document>,
     pub queries: Vec<Query>,
     pub qrels: Qrels,
-}
-
-fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, BeirError> {
-    let text = fs::read_to_string(path).map_err(|source| BeirError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| BeirError::Parse {
-                path: path.to_path_buf(),
-                line: i + 1,
-                message: e.to_string(),
-            })
-        })
-        .collect()
 }
 
 /// Reads qrels: BEIR's TSV (`query-id  corpus-id  score`, header line optional) or TREC's

@@ -122,6 +122,68 @@ pub fn summary(
     text
 }
 
+/// The explanation of one listed candidate: shared facets, the record's sentences closest to
+/// the query (needs the embedder), shared terms (needs the lexical index) and the summary.
+pub fn explain_match(
+    embedder: Option<&Embedder>,
+    sentences: &SentenceCache,
+    catalog: &Catalog,
+    (query, query_terms): (&Query, Option<&QueryTerms>),
+    vector: Option<&[f32]>,
+    c: &Candidate,
+    record: Option<&Record>,
+) -> Result<Explanation, RankError> {
+    let facets = match (&query.facets, &c.facets) {
+        (Some(a), Some(b)) => shared_facets(a, b),
+        _ => Vec::new(),
+    };
+    let text = record.map(Record::embed_text).unwrap_or_default();
+    let mut evidence = Vec::new();
+    if let (Some(q), Some(embedder)) = (vector, embedder) {
+        let items = sentences.for_text(embedder, catalog.kind, &text)?;
+        let mut scored: Vec<(f32, usize)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, (_, v))| (dot(q, v), i))
+            .collect();
+        // Best first; equal similarities keep text order.
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        evidence = scored
+            .into_iter()
+            .take(3)
+            .map(|(similarity, i)| Evidence {
+                similarity,
+                text: items[i].0.clone(),
+            })
+            .collect();
+    }
+    let terms = match (catalog.lexical, query_terms) {
+        (Some(lexical), Some(q)) => lexical.shared_terms(q, &text, 6),
+        _ => Vec::new(),
+    };
+    let broad = c
+        .parts
+        .hubness
+        .zip(catalog.hubness)
+        .is_some_and(|(h, hubness)| hubness.is_broad(h));
+    Ok(Explanation {
+        summary: summary(
+            &c.parts,
+            &facets,
+            &evidence,
+            &terms,
+            broad.then_some(match catalog.kind {
+                Kind::Startup => "challenges",
+                Kind::Challenge => "startups",
+            }),
+        ),
+        scores: c.parts.clone(),
+        facets,
+        sentences: evidence,
+        terms,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,66 +247,4 @@ mod tests {
             "{broad}"
         );
     }
-}
-
-/// The explanation of one listed candidate: shared facets, the record's sentences closest to
-/// the query (needs the embedder), shared terms (needs the lexical index) and the summary.
-pub fn explain_match(
-    embedder: Option<&Embedder>,
-    sentences: &SentenceCache,
-    catalog: &Catalog,
-    (query, query_terms): (&Query, Option<&QueryTerms>),
-    vector: Option<&[f32]>,
-    c: &Candidate,
-    record: Option<&Record>,
-) -> Result<Explanation, RankError> {
-    let facets = match (&query.facets, &c.facets) {
-        (Some(a), Some(b)) => shared_facets(a, b),
-        _ => Vec::new(),
-    };
-    let text = record.map(Record::embed_text).unwrap_or_default();
-    let mut evidence = Vec::new();
-    if let (Some(q), Some(embedder)) = (vector, embedder) {
-        let items = sentences.for_text(embedder, catalog.kind, &text)?;
-        let mut scored: Vec<(f32, usize)> = items
-            .iter()
-            .enumerate()
-            .map(|(i, (_, v))| (dot(q, v), i))
-            .collect();
-        // Best first; equal similarities keep text order.
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        evidence = scored
-            .into_iter()
-            .take(3)
-            .map(|(similarity, i)| Evidence {
-                similarity,
-                text: items[i].0.clone(),
-            })
-            .collect();
-    }
-    let terms = match (catalog.lexical, query_terms) {
-        (Some(lexical), Some(q)) => lexical.shared_terms(q, &text, 6),
-        _ => Vec::new(),
-    };
-    let broad = c
-        .parts
-        .hubness
-        .zip(catalog.hubness)
-        .is_some_and(|(h, hubness)| hubness.is_broad(h));
-    Ok(Explanation {
-        summary: summary(
-            &c.parts,
-            &facets,
-            &evidence,
-            &terms,
-            broad.then_some(match catalog.kind {
-                Kind::Startup => "challenges",
-                Kind::Challenge => "startups",
-            }),
-        ),
-        scores: c.parts.clone(),
-        facets,
-        sentences: evidence,
-        terms,
-    })
 }
