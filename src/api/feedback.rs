@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -12,7 +11,7 @@ use govmatch::store::Feedback;
 use serde::Deserialize;
 
 use super::error::{BodyErrors, CommonErrors, ErrorBody};
-use super::state::{blocking, Server};
+use super::state::{blocking, JsonBody, Server};
 use super::ApiError;
 
 /// Longest comment kept, in characters.
@@ -33,16 +32,15 @@ pub struct FeedbackBody {
 /// A judgement of one served match, kept for evaluation (`govmatch feedback export --qrels`).
 #[utoipa::path(post, path = "/v1/feedback", tag = "feedback", request_body = FeedbackBody,
     responses(
-        (status = 201, description = "recorded", body = Ack),
-        (status = 404, description = "unknown request id, or the item was not in its list", body = ErrorBody),
-        BodyErrors,
         CommonErrors,
+        BodyErrors,
+        (status = 404, description = "unknown request id, or the item was not in its list", body = ErrorBody),
+        (status = 201, description = "recorded", body = Ack),
     ))]
 pub async fn give(
     State(server): State<Arc<Server>>,
-    body: Result<Json<FeedbackBody>, JsonRejection>,
+    JsonBody(b): JsonBody<FeedbackBody>,
 ) -> Result<(StatusCode, Json<Ack>), ApiError> {
-    let Json(b) = body.map_err(ApiError::from_json_rejection)?;
     if !(-1..=2).contains(&b.label) {
         return Err(ApiError::invalid(
             "label",

@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use govmatch::domain::{Kind, Match};
 use govmatch::rank::Mode;
@@ -15,7 +14,7 @@ use serde::Serialize;
 use super::error::{BodyErrors, CommonErrors, ErrorBody};
 use super::params::{FreeText, Narrowing, Ranking};
 use super::records::kind_of;
-use super::state::{blocking, RequestId, Server};
+use super::state::{blocking, JsonBody, QueryParams, RequestId, Server};
 use super::ApiError;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -60,12 +59,10 @@ pub async fn by_record(
     State(server): State<Arc<Server>>,
     Extension(RequestId(request_id)): Extension<RequestId>,
     Path((kind, id)): Path<(String, String)>,
-    ranking: Result<Query<Ranking>, QueryRejection>,
-    narrowing: Result<Query<Narrowing>, QueryRejection>,
+    QueryParams(ranking): QueryParams<Ranking>,
+    QueryParams(narrowing): QueryParams<Narrowing>,
 ) -> Result<Json<MatchResponse>, ApiError> {
     let source = kind_of(&kind)?;
-    let Query(ranking) = ranking.map_err(ApiError::from_query_rejection)?;
-    let Query(narrowing) = narrowing.map_err(ApiError::from_query_rejection)?;
     let opts = narrowing.options(ranking)?;
     let target = match source {
         Kind::Challenge => Kind::Startup,
@@ -94,9 +91,8 @@ pub async fn by_record(
 pub async fn free_text(
     State(server): State<Arc<Server>>,
     Extension(RequestId(request_id)): Extension<RequestId>,
-    body: Result<Json<FreeText>, JsonRejection>,
+    JsonBody(req): JsonBody<FreeText>,
 ) -> Result<Json<MatchResponse>, ApiError> {
-    let Json(req) = body.map_err(ApiError::from_json_rejection)?;
     let (text, target, opts) = req.parse()?;
     blocking(&server, move |service| {
         let asker = Asker {
