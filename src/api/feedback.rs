@@ -10,9 +10,9 @@ use axum::Json;
 use govmatch::store::Feedback;
 use serde::Deserialize;
 
+use super::error::ApiError;
 use super::error::{BodyErrors, CommonErrors, ErrorBody};
 use super::state::{blocking, JsonBody, Server};
-use super::ApiError;
 
 /// Longest comment kept, in characters.
 const MAX_COMMENT_CHARS: usize = 2000;

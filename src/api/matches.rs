@@ -11,11 +11,11 @@ use govmatch::rank::Mode;
 use govmatch::service::{Asker, Served};
 use serde::Serialize;
 
+use super::error::ApiError;
 use super::error::{BodyErrors, CommonErrors, ErrorBody};
 use super::params::{FreeText, Narrowing, Ranking};
 use super::records::kind_of;
 use super::state::{blocking, JsonBody, QueryParams, RequestId, Server};
-use super::ApiError;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MatchResponse {

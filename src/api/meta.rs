@@ -7,9 +7,9 @@ use axum::extract::State;
 use axum::{Extension, Json};
 use govmatch::domain::Kind;
 
+use super::error::ApiError;
 use super::error::ErrorBody;
 use super::state::Server;
-use super::ApiError;
 
 /// Liveness: the process answers (the model may still be loading).
 #[utoipa::path(get, path = "/v1/health", tag = "meta", security(()),

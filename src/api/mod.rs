@@ -25,7 +25,6 @@ use govmatch::embed::Embedder;
 use govmatch::service::{Service, ServiceOptions};
 
 pub use auth::ApiKeys;
-pub use error::ApiError;
 use metrics::Metrics;
 pub use routes::router;
 use state::Server;

@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use govmatch::domain::{Kind, Record};
 
+use super::error::ApiError;
 use super::error::{CommonErrors, ErrorBody};
 use super::state::{blocking, Server};
-use super::ApiError;
 
 pub fn kind_of(segment: &str) -> Result<Kind, ApiError> {
     match segment {

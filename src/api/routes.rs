@@ -12,9 +12,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{require_key, ApiKeys, Guard, Scope};
+use super::error::ApiError;
 use super::openapi::ApiDoc;
 use super::state::{request_id, Server};
-use super::{feedback, matches, meta, metrics, records, ApiError};
+use super::{feedback, matches, meta, metrics, records};
 
 /// Largest body for record writes (bulk NDJSON); other routes keep axum's 2 MB.
 const MAX_WRITE_BODY: usize = 32 << 20;

@@ -12,6 +12,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use govmatch::domain::Kind;
+use govmatch::eval::trec::write_line;
 use govmatch::service::{Service, ServiceOptions};
 use rayon::prelude::*;
 
@@ -78,11 +79,7 @@ fn write_row(out: &mut dyn Write, format: Format, tag: &str, r: &Row) -> std::io
             serde_json::json!({"challenge_id": r.challenge, "rank": r.rank, "startup_id": r.startup,
                                "score": r.score, "startup_name": r.name})
         ),
-        Format::Trec => writeln!(
-            out,
-            "{} Q0 {} {} {:.6} {tag}",
-            r.challenge, r.startup, r.rank, r.score
-        ),
+        Format::Trec => write_line(out, r.challenge, r.startup, r.rank, r.score, tag),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Dense retrieval over a BEIR dataset with exact search, the way MTEB scores a model.
 
 use super::run::{rank_queries, snapshot_of, Docs};
-use super::{mean, mrr_at_k, ndcg_at_k, recall_at_k, BeirDataset, Qrels, Run};
+use super::{evaluate, BeirDataset, Metric, Qrels, Run};
 use crate::domain::{Challenge, Startup};
 use crate::embed::{Embedder, Role};
 use crate::index::ExactIndex;
@@ -17,26 +17,24 @@ pub struct Scores {
     pub recall_at_10: f64,
 }
 
-/// Scores a run against judgements; queries without a ranking count as zero.
+/// What `eval sample` and `eval beir` report, in [`Scores`]' order of fields.
+const REPORTED: [Metric; 4] = [
+    Metric::Ndcg(10),
+    Metric::Recall(100),
+    Metric::Mrr(10),
+    Metric::Recall(10),
+];
+
+/// Scores a run against judgements with [`evaluate`] (the one scorer); queries without a
+/// ranking count as zero.
 pub fn score(run: &Run, qrels: &Qrels) -> Scores {
-    let empty = Vec::new();
-    let (mut ndcg, mut recall, mut mrr, mut r10) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (q, judged) in qrels {
-        if !judged.values().any(|&r| r > 0) {
-            continue;
-        }
-        let ranked = run.get(q).unwrap_or(&empty);
-        ndcg.push(ndcg_at_k(ranked, judged, 10));
-        recall.push(recall_at_k(ranked, judged, 100));
-        r10.push(recall_at_k(ranked, judged, 10));
-        mrr.push(mrr_at_k(ranked, judged, 10));
-    }
+    let e = evaluate(run, qrels, &REPORTED);
     Scores {
-        queries: ndcg.len(),
-        ndcg_at_10: mean(&ndcg),
-        recall_at_100: mean(&recall),
-        mrr_at_10: mean(&mrr),
-        recall_at_10: mean(&r10),
+        queries: e.per_query.len(),
+        ndcg_at_10: e.means[0],
+        recall_at_100: e.means[1],
+        mrr_at_10: e.means[2],
+        recall_at_10: e.means[3],
     }
 }
 

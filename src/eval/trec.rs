@@ -13,10 +13,22 @@ pub fn write_run(out: &mut dyn Write, run: &Run, tag: &str) -> std::io::Result<(
     queries.sort();
     for q in queries {
         for (rank, (doc, score)) in run[q].iter().enumerate() {
-            writeln!(out, "{q} Q0 {doc} {} {score:.6} {tag}", rank + 1)?;
+            write_line(out, q, doc, rank + 1, *score, tag)?;
         }
     }
     Ok(())
+}
+
+/// One line of a run (`rank` from 1): for writers that stream, like `govmatch batch`.
+pub fn write_line(
+    out: &mut dyn Write,
+    query: &str,
+    doc: &str,
+    rank: usize,
+    score: f32,
+    tag: &str,
+) -> std::io::Result<()> {
+    writeln!(out, "{query} Q0 {doc} {rank} {score:.6} {tag}")
 }
 
 /// Reads a run; each query's documents are ordered by score (then rank) as trec_eval does.
