@@ -371,9 +371,11 @@ pub struct Match {
     pub title: String,
     /// 1-based position in the list.
     pub rank: usize,
-    /// What the list is ordered by: in dense mode cosine similarity less half the record's
-    /// hubness (plain similarity with hub reduction off), BM25 (lexical) or the reciprocal rank
-    /// fusion score (hybrid).
+    /// One scale in every mode, [0, 1], higher is better, never rising along the list: dense
+    /// — cosine similarity less half the record's hubness (plain cosine with hub reduction
+    /// off); lexical — `bm25 / (bm25 + 10)`; hybrid — the fused reciprocal-rank score over
+    /// its maximum (1 = first in both lists); with diversity — the value MMR picked it at. The
+    /// parts are in `explanation.scores`.
     pub score: f32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
@@ -402,6 +404,10 @@ pub struct ScoreParts {
     pub dense: Option<f32>,
     /// Rank in the dense list (1-based), when the record was in it.
     pub dense_rank: Option<usize>,
+    /// Under hub reduction: the rank plain similarity alone would give (1-based); the
+    /// difference to `dense_rank` is how far hub reduction moved the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity_rank: Option<usize>,
     /// BM25 score, when the record was in the lexical list.
     pub lexical: Option<f32>,
     pub lexical_rank: Option<usize>,

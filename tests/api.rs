@@ -29,7 +29,10 @@ fn serve(data: &str) -> Server {
 }
 
 fn serve_with(data: &str, extra: &[&str]) -> Server {
-    let mut args = vec!["serve", "--addr", "127.0.0.1:0", "--data-dir", data];
+    let mut args = vec!["serve", "--data-dir", data];
+    if !extra.contains(&"--addr") {
+        args.extend(["--addr", "127.0.0.1:0"]);
+    }
     args.extend_from_slice(extra);
     let mut child = govmatch(&args).stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
@@ -495,7 +498,13 @@ fn modes_explanations_feedback_audit_and_bulk_writes() {
             match mode {
                 "dense" => assert!(parts["dense"].is_number() && parts["fused"].is_null()),
                 "lexical" => assert!(parts["lexical"].is_number()),
-                _ => assert!(parts["fused"].is_number() && m["score"] == parts["fused"]),
+                // Hybrid: the fused score over its maximum, 2 / 61 with the default weight 1.
+                _ => assert!(
+                    (m["score"].as_f64().unwrap() - parts["fused"].as_f64().unwrap() * 61.0 / 2.0)
+                        .abs()
+                        < 1e-4,
+                    "{m}"
+                ),
             }
         }
         lists.push(ids(&v));
@@ -642,7 +651,7 @@ fn modes_explanations_feedback_audit_and_bulk_writes() {
     let ndjson = b"{\"id\":\"bulk-1\",\"name\":\"Kranfunk\",\"one_liner\":\"Telemetry for port cranes\"}\n\n{\"id\":\"bulk-2\"}\n{oops\n{\"id\":\"bulk-1\",\"name\":\"Again\",\"one_liner\":\"x\"}\n{\"id\":\"bulk-3\",\"name\":\"Ufer\",\"one_liner\":\"Flood sensors\"}\n";
     let nd = [("Content-Type", "application/x-ndjson")];
     let (status, v) = send_json(&a, "POST", "/v1/startups", &nd, Some(ndjson));
-    assert_eq!(status, 200, "{v}");
+    assert_eq!(status, 207, "partly stored: {v}");
     assert_eq!(
         (v["stored"].as_u64(), v["rejected"].as_u64()),
         (Some(2), Some(3)),
@@ -779,6 +788,27 @@ fn api_keys_scope_reads_and_writes_and_a_full_queue_answers_429() {
     assert_eq!(status, 401);
     assert_eq!(send(a, "GET", path, &[("Authorization", &rb)], None).0, 200);
     assert_eq!(send(a, "GET", path, &[("x-api-key", read)], None).0, 200);
+    // The scheme in any case; a wrong credential fails even beside a right one; 401 says how.
+    let lower = format!("bearer {read}");
+    assert_eq!(
+        send(a, "GET", path, &[("Authorization", &lower)], None).0,
+        200
+    );
+    let (status, head, _) = send(
+        a,
+        "GET",
+        path,
+        &[
+            ("Authorization", "Bearer wrong-key-0123456789"),
+            ("x-api-key", read),
+        ],
+        None,
+    );
+    assert_eq!(status, 401);
+    assert!(
+        head.to_lowercase().contains("www-authenticate: bearer"),
+        "{head}"
+    );
     let record = br#"{"id": "k-1", "name": "Keyed", "one_liner": "Written with a key"}"#;
     let json_read = [
         ("Authorization", rb.as_str()),
@@ -950,4 +980,456 @@ fn assert_same(a: &[(String, f64)], b: &[(String, f64)], what: &str) {
     for ((_, x), (_, y)) in a.iter().zip(b) {
         assert!((x - y).abs() < 1e-5, "{what}: scores {x} vs {y}");
     }
+}
+
+/// A data directory that is empty, or holds only startups, serves at once; matches come as
+/// soon as both kinds exist. Bad parameters are 4xx naming the field.
+#[test]
+fn serves_any_data_directory_and_names_every_bad_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    let server = serve_with(empty.to_str().unwrap(), &[]);
+    let a = server.addr.as_str();
+    let (status, v) = json(a, "GET", "/v1/ready", None);
+    assert_eq!((status, v["startups"].as_u64()), (200, Some(0)), "{v}");
+    let (status, v) = json(a, "GET", "/v1/challenges/c-1/matches", None);
+    assert_eq!(status, 404, "{v}");
+    let startup = br#"{"id": "s-1", "name": "Pontis", "one_liner": "Robots that inspect bridge cables for cracks"}"#;
+    let challenge = br#"{"id": "c-1", "title": "Bridge inspection", "description": "Find cracks in bridge cables early"}"#;
+    assert_eq!(json(a, "POST", "/v1/startups", Some(startup)).0, 201);
+    assert_eq!(json(a, "POST", "/v1/challenges", Some(challenge)).0, 201);
+    let (status, v) = json(a, "GET", "/v1/challenges/c-1/matches?k=1", None);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["matches"][0]["id"], "s-1", "{v}");
+    drop(server);
+
+    // Startups only, given as a host name.
+    let only = dir.path().join("startups-only");
+    let o = only.to_str().unwrap();
+    common::run_ok(&mut govmatch(&[
+        "ingest",
+        "startups",
+        "data/hamburg/startups.jsonl",
+        "--data-dir",
+        o,
+    ]));
+    let status = govmatch(&["index", "status", "--data-dir", o])
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let server = serve_with(o, &["--addr", "localhost:0"]);
+    let a = server.addr.as_str();
+    let (status, v) = json(a, "GET", "/v1/ready", None);
+    assert_eq!((status, v["startups"].as_u64()), (200, Some(300)), "{v}");
+    let (status, v) = json(
+        a,
+        "POST",
+        "/v1/match",
+        Some(br#"{"text": "Drohnen inspizieren Br\u00fccken", "k": 2}"#),
+    );
+    assert_eq!(status, 200, "{v}");
+
+    // Every bad value names its field, in the query string and in the body alike.
+    for (query, field) in [
+        ("deadline_from=2024-13-45", "deadline_from"),
+        ("min_score=NaN", "min_score"),
+        ("min_score=inf", "min_score"),
+        ("k=-1", "k"),
+        ("k=1.5", "k"),
+        ("diversity=2", "diversity"),
+    ] {
+        let (status, v) = json(
+            a,
+            "GET",
+            &format!("/v1/startups/hh-s-001/matches?{query}"),
+            None,
+        );
+        assert!((400..500).contains(&status), "{query}: {status} {v}");
+        assert_eq!(v["error"]["field"], field, "{query}: {v}");
+    }
+    for (body, field) in [
+        (r#"{"text": "x", "k": -1}"#, "k"),
+        (r#"{"text": "x", "k": 1.5}"#, "k"),
+        (r#"{"text": "x", "k": "abc"}"#, "k"),
+        (r#"{"text": "x", "min_score": "NaN"}"#, "min_score"),
+        (
+            r#"{"text": "x", "filter": {"deadline_from": "2024-13-45"}}"#,
+            "filter.deadline_from",
+        ),
+        (r#"{"text": "x", "filter": {"region": 5}}"#, "filter.region"),
+        (r#"{"text": 5}"#, "text"),
+    ] {
+        let (status, v) = json(a, "POST", "/v1/match", Some(body.as_bytes()));
+        assert_eq!(status, 422, "{body}: {v}");
+        assert_eq!(v["error"]["field"], field, "{body}: {v}");
+    }
+}
+
+/// A burst of 500 concurrent writes: each is stored or told to retry (429 with
+/// `Retry-After`), nothing else; the server's threads stay bounded. Prints peak RSS and
+/// threads (the README's burst figures).
+#[test]
+fn a_burst_of_writes_is_stored_or_told_to_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let server = start(&data);
+    let status_file = format!("/proc/{}/status", server.child.id());
+    let read_status = |field: &str| -> u64 {
+        std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with(field))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+            })
+            .unwrap_or(0)
+    };
+    let before = (read_status("VmRSS:"), read_status("Threads:"));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (done, status_file) = (done.clone(), status_file.clone());
+        std::thread::spawn(move || {
+            let mut peak_threads = 0;
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                if let Ok(s) = std::fs::read_to_string(&status_file) {
+                    let threads = s
+                        .lines()
+                        .find(|l| l.starts_with("Threads:"))
+                        .and_then(|l| l.split_whitespace().nth(1))
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(0);
+                    peak_threads = peak_threads.max(threads);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            peak_threads
+        })
+    };
+    let addr = server.addr.clone();
+    let writers: Vec<_> = (0..500)
+        .map(|i| {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                let body = format!(
+                    r#"{{"id": "burst-1", "name": "Burst", "one_liner": "Version {i} of a profile written in a burst"}}"#
+                );
+                send(
+                    &addr,
+                    "POST",
+                    "/v1/startups",
+                    &[("Content-Type", "application/json")],
+                    Some(body.as_bytes()),
+                )
+            })
+        })
+        .collect();
+    let mut counts = std::collections::BTreeMap::new();
+    for w in writers {
+        let (status, head, body) = w.join().unwrap();
+        assert!(
+            matches!(status, 200 | 201 | 429),
+            "{status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        if status == 429 {
+            assert!(head.to_lowercase().contains("retry-after:"), "{head}");
+        }
+        *counts.entry(status).or_insert(0) += 1;
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let peak_threads = sampler.join().unwrap();
+    let peak_rss_kb = read_status("VmHWM:");
+    eprintln!(
+        "burst of 500 writes: statuses {counts:?}; RSS {} MiB before, peak {} MiB; threads {} before, peak {peak_threads}",
+        before.0 / 1024,
+        peak_rss_kb / 1024,
+        before.1
+    );
+    assert!(counts.get(&200).copied().unwrap_or(0) + counts.get(&201).copied().unwrap_or(0) > 0);
+    assert!(peak_threads <= 64, "threads grew to {peak_threads}");
+    // Readers still answer, and the record holds one of the written versions.
+    let (status, v) = json(&addr, "GET", "/v1/startups/burst-1", None);
+    assert_eq!(status, 200, "{v}");
+    assert!(v["one_liner"].as_str().unwrap().starts_with("Version "));
+}
+
+/// Random match parameters and bodies (a fixed-seed generator, 400 requests): never a panic
+/// or a 5xx, every refusal a 4xx that names a field, and nothing stored changes.
+#[test]
+fn random_inputs_are_answered_or_refused_by_field_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let server = start(&data);
+    let a = server.addr.as_str();
+    let count = |kind: &str| {
+        let (_, v) = json(a, "GET", "/v1/ready", None);
+        v[kind].as_u64().unwrap()
+    };
+    let before = (count("startups"), count("challenges"));
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let names = [
+        "k",
+        "exact",
+        "ef",
+        "mode",
+        "diversity",
+        "min_score",
+        "like",
+        "unlike",
+        "explain",
+        "hub_reduction",
+        "open",
+        "region",
+        "stage",
+        "sector",
+        "language",
+        "status",
+        "deadline_from",
+        "colour",
+        "",
+    ];
+    let values = [
+        "",
+        "0",
+        "1",
+        "-1",
+        "1.5",
+        "abc",
+        "NaN",
+        "inf",
+        "-inf",
+        "1e40",
+        "true",
+        "TRUE",
+        "dense",
+        "hybrid",
+        "lexical",
+        "fuzzy",
+        "2024-02-29",
+        "2024-13-45",
+        "hh-s-001",
+        "hh-s-001,hh-s-002",
+        "%FF",
+        "%00",
+        "%E2%82%AC",
+        "hamburg",
+        "1001",
+        "99999999999999999999",
+    ];
+    let json_values = [
+        "0",
+        "1",
+        "-1",
+        "1.5",
+        "\"abc\"",
+        "null",
+        "true",
+        "[]",
+        "{}",
+        "[\"hh-s-001\"]",
+        "\"dense\"",
+        "\"fuzzy\"",
+        "1e38",
+        "-1e38",
+        "\"2024-13-45\"",
+        "{\"region\": 5}",
+        "{\"region\": [\"hamburg\"]}",
+        "{\"colour\": 1}",
+    ];
+    for i in 0..400 {
+        let (status, v, what) = if i % 2 == 0 {
+            let query: Vec<String> = (0..1 + next(4))
+                .map(|_| {
+                    format!(
+                        "{}={}",
+                        names[next(names.len())],
+                        values[next(values.len())]
+                    )
+                })
+                .collect();
+            let path = format!("/v1/challenges/hh-c-002/matches?{}", query.join("&"));
+            let (status, v) = json(a, "GET", &path, None);
+            (status, v, path)
+        } else {
+            let fields: Vec<String> = (0..next(4))
+                .map(|_| {
+                    let name = match names[next(names.len())] {
+                        "region" | "stage" | "sector" | "language" | "status" => "filter",
+                        other => other,
+                    };
+                    format!("\"{name}\": {}", json_values[next(json_values.len())])
+                })
+                .collect();
+            let mut body = vec![String::from("\"text\": \"Drohnen für Brücken\"")];
+            body.extend(fields);
+            let body = format!("{{{}}}", body.join(", "));
+            let (status, v) = json(a, "POST", "/v1/match", Some(body.as_bytes()));
+            (status, v, body)
+        };
+        assert!(status < 500, "{what}: {status} {v}");
+        if status >= 400 {
+            assert!(
+                v["error"]["field"].as_str().is_some_and(|f| !f.is_empty()),
+                "{what}: {status} {v}"
+            );
+        }
+    }
+    // Rejected writes leave the store as it was.
+    for body in [
+        r#"{"id": "x"}"#,
+        r#"{"id": "", "name": "A", "one_liner": "b"}"#,
+        r#"{"id": "x", "name": "A", "one_liner": "b", "stage": "unicorn"}"#,
+        r#"{"id": "x", "name": 5, "one_liner": "b"}"#,
+        r#"{"id": "hh-s-001", "name": "A", "one_liner": "b", "colour": 1}"#,
+    ] {
+        let (status, v) = json(a, "POST", "/v1/startups", Some(body.as_bytes()));
+        assert_eq!(status, 422, "{body}: {v}");
+        assert!(v["error"]["field"].is_string(), "{body}: {v}");
+    }
+    assert_eq!((count("startups"), count("challenges")), before);
+    let (_, v) = json(a, "GET", "/v1/startups/hh-s-001", None);
+    assert_ne!(v["name"], "A");
+}
+
+/// Explanations a civil servant can use, on the sample's challenges: in the challenge's
+/// language, no function words as key terms, "broadly worded" only where hub reduction
+/// moved the record (and by how much), and one score scale in every mode: [0, 1], never
+/// rising along the list.
+#[test]
+fn explanations_speak_the_challenges_language_and_scores_share_one_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    let server = start(&data);
+    let a = server.addr.as_str();
+    let function_words = [
+        "das", "der", "die", "den", "dem", "des", "von", "ein", "eine", "einem", "einer", "zur",
+        "zum", "und", "oder", "sowie", "werden", "wird", "mit", "für", "auf", "the", "and", "for",
+        "with", "that", "this", "are", "from",
+    ];
+    let mut demoted = 0;
+    for (id, german) in [
+        ("hh-c-001", true),
+        ("hh-c-002", true),
+        ("hh-c-003", true),
+        ("hh-c-004", false),
+        ("hh-c-007", false),
+        ("hh-c-012", true),
+    ] {
+        let (status, v) = json(a, "GET", &format!("/v1/challenges/{id}/matches?k=10"), None);
+        assert_eq!(status, 200, "{v}");
+        for m in v["matches"].as_array().unwrap() {
+            let e = &m["explanation"];
+            let summary = e["summary"].as_str().unwrap();
+            assert_eq!(summary.contains("Ähnlichkeit"), german, "{id}: {summary}");
+            assert_eq!(summary.contains("similarity"), !german, "{id}: {summary}");
+            assert!(!summary.contains(".."), "{summary}");
+            for term in e["terms"].as_array().unwrap() {
+                let t = term.as_str().unwrap().to_lowercase();
+                assert!(
+                    !function_words.contains(&t.as_str()),
+                    "{id}: {t} in {summary}"
+                );
+            }
+            let s = &e["scores"];
+            let moved = match (s["similarity_rank"].as_u64(), s["dense_rank"].as_u64()) {
+                (Some(by_similarity), Some(served)) => served.saturating_sub(by_similarity),
+                _ => 0,
+            };
+            let broad = summary.contains("Broadly worded") || summary.contains("Breit formuliert");
+            if broad {
+                demoted += 1;
+                assert!(moved > 0, "{id}: broad without a move: {e}");
+                assert!(summary.contains(&format!(" {moved} ")), "{id}: {summary}");
+            }
+        }
+    }
+    assert!(
+        demoted > 0,
+        "hub reduction moved some broad profile in these lists"
+    );
+    for query in [
+        "k=20",
+        "k=20&hub_reduction=false",
+        "k=20&mode=hybrid",
+        "k=20&mode=lexical",
+        "k=20&diversity=0.5",
+        "k=20&mode=hybrid&diversity=0.3",
+    ] {
+        let (status, v) = json(
+            a,
+            "GET",
+            &format!("/v1/challenges/hh-c-002/matches?explain=false&{query}"),
+            None,
+        );
+        assert_eq!(status, 200, "{v}");
+        let scores: Vec<f64> = v["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["score"].as_f64().unwrap())
+            .collect();
+        assert!(!scores.is_empty(), "{query}");
+        assert!(
+            scores.iter().all(|s| (0.0..=1.0).contains(s)),
+            "{query}: {scores:?}"
+        );
+        assert!(
+            scores.windows(2).all(|w| w[0] >= w[1]),
+            "{query}: {scores:?}"
+        );
+    }
+}
+
+/// `serve --demo` on an empty directory listens at once, stores the sample in the background
+/// (503 meanwhile), then serves it.
+#[test]
+fn the_demo_server_listens_before_it_stores_the_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let mut child = govmatch(&[
+        "serve",
+        "--demo",
+        "--addr",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ])
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    let server = Server { child, addr };
+    let (status, _) = json(&server.addr, "GET", "/v1/ready", None);
+    assert_eq!(status, 503, "still storing the sample");
+    for _ in 0..600 {
+        let (status, v) = json(&server.addr, "GET", "/v1/ready", None);
+        if status == 200 {
+            assert_eq!(
+                (v["startups"].as_u64(), v["challenges"].as_u64()),
+                (Some(300), Some(40))
+            );
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("demo server not ready after 60 s");
 }

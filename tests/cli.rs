@@ -75,3 +75,23 @@ fn a_hugging_face_directory_loads_by_path() {
     assert!(ok, "{err}");
     assert!(out.contains("\"vector\""));
 }
+
+#[test]
+fn ingest_of_a_missing_file_says_so_once_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, _, err) = run(&[
+        "ingest",
+        "startups",
+        "no-such-file.json",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(err.contains("no-such-file.json"), "{err}");
+    assert_eq!(err.matches("No such file").count(), 1, "said once: {err}");
+    assert!(
+        !data.exists(),
+        "no store is created for a file that cannot be read"
+    );
+}

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -68,33 +70,61 @@ pub struct Guard {
     pub scope: Scope,
 }
 
-/// Rejects requests without a key (401) or with too narrow a key (403) when keys are set.
-/// Layered on each route group with the scope that group needs (see `routes`), so a route's
-/// scope is declared where the route is.
+/// The credentials a request presents: `x-api-key` and `Authorization: Bearer` (scheme in any
+/// case). A malformed `Authorization` header is presented as an empty key, so it fails.
+fn presented(headers: &HeaderMap) -> Vec<String> {
+    let mut keys = Vec::new();
+    for value in headers.get_all("x-api-key") {
+        keys.push(value.to_str().unwrap_or("").trim().to_string());
+    }
+    for value in headers.get_all(AUTHORIZATION) {
+        let text = value.to_str().unwrap_or("");
+        let key = match text.split_once(' ') {
+            Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => key.trim(),
+            _ => "",
+        };
+        keys.push(key.to_string());
+    }
+    keys
+}
+
+/// The scope the presented credentials grant: every one must be a known key (a wrong one
+/// fails even beside a right one), and the narrowest scope among them applies.
+fn granted(keys: &ApiKeys, presented: &[String]) -> Result<Scope, ApiError> {
+    if presented.is_empty() {
+        return Err(ApiError::unauthorized(
+            "no API key: send `Authorization: Bearer KEY` or `x-api-key: KEY`",
+        ));
+    }
+    presented
+        .iter()
+        .map(|k| {
+            keys.scope_of(k)
+                .ok_or_else(|| ApiError::unauthorized("unknown API key (or not a Bearer token)"))
+        })
+        .try_fold(Scope::Write, |narrowest, scope| Ok(narrowest.min(scope?)))
+}
+
+/// Rejects requests without a valid key (401, with `WWW-Authenticate`) or with too narrow a
+/// key (403) when keys are set. Layered on each route group with the scope that group needs
+/// (see `routes`), so a route's scope is declared where the route is.
 pub async fn require_key(State(guard): State<Guard>, request: Request, next: Next) -> Response {
-    let keys = &guard.keys;
-    if keys.is_empty() {
+    if guard.keys.is_empty() {
         return next.run(request).await;
     }
-    let headers = request.headers();
-    let presented = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .or_else(|| {
-            headers
-                .get(axum::http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-        });
-    match presented.map(|k| keys.scope_of(k.trim())) {
-        None => {
-            ApiError::unauthorized("no API key: send `Authorization: Bearer KEY`").into_response()
+    match granted(&guard.keys, &presented(request.headers())) {
+        Err(e) => {
+            let mut response = e.into_response();
+            response.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"govmatch\""),
+            );
+            response
         }
-        Some(None) => ApiError::unauthorized("unknown API key").into_response(),
-        Some(Some(scope)) if scope < guard.scope => {
+        Ok(scope) if scope < guard.scope => {
             ApiError::forbidden("this API key may read but not write").into_response()
         }
-        Some(Some(_)) => next.run(request).await,
+        Ok(_) => next.run(request).await,
     }
 }
 
@@ -115,5 +145,51 @@ mod tests {
         assert!(ApiKeys::parse(&["admin:aaaaaaaaaaaaaaaa".into()]).is_err());
         assert!(ApiKeys::parse(&["read:short".into()]).is_err());
         assert!(ApiKeys::parse(&["nocolon".into()]).is_err());
+    }
+
+    #[test]
+    fn every_presented_credential_must_be_valid() {
+        let keys = ApiKeys::parse(&[
+            "read:aaaaaaaaaaaaaaaa".into(),
+            "write:bbbbbbbbbbbbbbbb".into(),
+        ])
+        .unwrap();
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (name, value) in pairs {
+                h.append(*name, HeaderValue::from_str(value).unwrap());
+            }
+            presented(&h)
+        };
+        let grant = |pairs: &[(&'static str, &str)]| granted(&keys, &headers(pairs)).ok();
+        assert_eq!(
+            grant(&[("authorization", "bearer bbbbbbbbbbbbbbbb")]),
+            Some(Scope::Write)
+        );
+        assert_eq!(
+            grant(&[("authorization", "BEARER aaaaaaaaaaaaaaaa")]),
+            Some(Scope::Read)
+        );
+        assert_eq!(
+            grant(&[("x-api-key", "aaaaaaaaaaaaaaaa")]),
+            Some(Scope::Read)
+        );
+        assert_eq!(grant(&[]), None);
+        assert_eq!(grant(&[("authorization", "Basic bbbbbbbbbbbbbbbb")]), None);
+        // A wrong token beside a valid key fails; two valid keys grant the narrower scope.
+        assert_eq!(
+            grant(&[
+                ("authorization", "Bearer wrongwrongwrong1"),
+                ("x-api-key", "bbbbbbbbbbbbbbbb")
+            ]),
+            None
+        );
+        assert_eq!(
+            grant(&[
+                ("authorization", "Bearer aaaaaaaaaaaaaaaa"),
+                ("x-api-key", "bbbbbbbbbbbbbbbb")
+            ]),
+            Some(Scope::Read)
+        );
     }
 }

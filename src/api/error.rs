@@ -189,6 +189,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Rank(RankError::OutOfRange(field)) => {
                 ApiError::invalid(field, "must be between 0 and 1")
             }
+            ServiceError::Rank(RankError::Invalid { field, problem }) => {
+                ApiError::invalid(field, problem)
+            }
             other => ApiError::internal(other.to_string()),
         }
     }

@@ -91,9 +91,9 @@ pub async fn by_record(
 pub async fn free_text(
     State(server): State<Arc<Server>>,
     Extension(RequestId(request_id)): Extension<RequestId>,
-    JsonBody(req): JsonBody<FreeText>,
+    JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Json<MatchResponse>, ApiError> {
-    let (text, target, opts) = req.parse()?;
+    let (text, target, opts) = FreeText::parse(body)?;
     blocking(&server, move |service| {
         let asker = Asker {
             request_id: &request_id,

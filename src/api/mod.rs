@@ -27,6 +27,9 @@ use govmatch::service::{Service, ServiceOptions};
 pub use auth::ApiKeys;
 use metrics::Metrics;
 pub use routes::router;
+
+/// Threads of tokio's blocking pool (matches, writes, explanations).
+pub const MAX_BLOCKING_THREADS: usize = 32;
 use state::Server;
 
 /// How to run the server.
@@ -86,7 +89,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
                     });
                     tracing::info!("ready");
                     if let Some(banner) = banner {
-                        println!("{banner}");
+                        // stdout may be closed by now (a supervisor that only read the
+                        // address); the banner is a courtesy, not worth a panic.
+                        use std::io::Write;
+                        let _ = writeln!(std::io::stdout(), "{banner}");
                     }
                 }
                 Err(e) => {

@@ -58,9 +58,6 @@ impl Ranking {
             .validate()
             .map_err(|e| ApiError::invalid(&format!("{filter_path}{}", e.field), e.problem))?;
         let diversity = self.diversity.unwrap_or(0.0);
-        if !(0.0..=1.0).contains(&diversity) {
-            return Err(ApiError::invalid("diversity", "must be between 0 and 1"));
-        }
         if let Some(ef) = self.ef {
             if !(1..=10_000).contains(&ef) {
                 return Err(ApiError::invalid("ef", "must be between 1 and 10000"));
@@ -73,7 +70,7 @@ impl Ranking {
             }
             k => k,
         };
-        Ok(RankOptions {
+        let opts = RankOptions {
             k,
             mode: self.mode.unwrap_or_default(),
             filter,
@@ -86,7 +83,10 @@ impl Ranking {
             explain: self.explain.unwrap_or(true),
             lexical_weight: DEFAULT_LEXICAL_WEIGHT,
             hub_reduction: self.hub_reduction.unwrap_or(true),
-        })
+        };
+        opts.validate()
+            .map_err(|(field, problem)| ApiError::invalid(field, problem))?;
+        Ok(opts)
     }
 }
 
@@ -110,6 +110,9 @@ impl Narrowing {
     pub fn options(self, ranking: Ranking) -> Result<RankOptions, ApiError> {
         let known = field_names::<Ranking>();
         if let Some(name) = self.rest.keys().find(|k| !known.contains(&k.as_str())) {
+            if name.is_empty() {
+                return Err(ApiError::bad_parameter("query", "a parameter has no name"));
+            }
             return Err(ApiError::bad_parameter(
                 name,
                 format!("unknown parameter `{name}`"),
@@ -125,40 +128,81 @@ impl Narrowing {
 }
 
 /// The body of `POST /v1/match`: the text, what to search, a filter object, and the ranking
-/// fields.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// fields. Read field by field from the JSON value, so every error names its field (`k`,
+/// `filter.region`), as the query string's do.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
 pub struct FreeText {
     /// A challenge draft or a startup description (at most 20,000 characters).
     text: String,
     /// What to search: "startups" (default) or "challenges".
     kind: Option<Kind>,
-    #[serde(default)]
-    filter: Filter,
+    filter: Option<Filter>,
+    #[schema(inline)]
     #[serde(flatten)]
     ranking: Ranking,
-    #[serde(flatten)]
-    #[schema(ignore)]
-    rest: BTreeMap<String, serde_json::Value>,
 }
 
 impl FreeText {
     /// The checked text, what to search, and the options.
-    pub fn parse(self) -> Result<(String, Kind, RankOptions), ApiError> {
-        if let Some(name) = self.rest.keys().next() {
+    pub fn parse(body: serde_json::Value) -> Result<(String, Kind, RankOptions), ApiError> {
+        let serde_json::Value::Object(mut fields) = body else {
+            return Err(ApiError::invalid("body", "must be a JSON object"));
+        };
+        let text = match fields.remove("text") {
+            Some(serde_json::Value::String(t)) => t,
+            Some(_) => return Err(ApiError::invalid("text", "must be a string")),
+            None => return Err(ApiError::invalid("text", "is missing")),
+        };
+        let kind: Option<Kind> = field(fields.remove("kind"), "kind")?;
+        let filter: Option<Filter> = field(fields.remove("filter"), "filter")?;
+        let known = field_names::<Ranking>();
+        if let Some(name) = fields.keys().find(|k| !known.contains(&k.as_str())) {
+            if name.is_empty() {
+                return Err(ApiError::invalid("body", "has a field without a name"));
+            }
             return Err(ApiError::invalid(name, "is not a field of this body"));
         }
-        if self.text.trim().is_empty() {
+        let ranking: Ranking = read(serde_json::Value::Object(fields), "")?;
+        if text.trim().is_empty() {
             return Err(ApiError::invalid("text", "is empty"));
         }
-        if self.text.chars().count() > MAX_QUERY_CHARS {
+        if text.chars().count() > MAX_QUERY_CHARS {
             return Err(ApiError::invalid(
                 "text",
                 format!("is longer than {MAX_QUERY_CHARS} characters"),
             ));
         }
-        let opts = self.ranking.options(self.filter, "filter.")?;
-        Ok((self.text, self.kind.unwrap_or(Kind::Startup), opts))
+        let opts = ranking.options(filter.unwrap_or_default(), "filter.")?;
+        Ok((text, kind.unwrap_or(Kind::Startup), opts))
     }
+}
+
+/// One optional body field, its errors named `name` (and the path inside it).
+fn field<T: serde::de::DeserializeOwned>(
+    value: Option<serde_json::Value>,
+    name: &str,
+) -> Result<Option<T>, ApiError> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => read(v, &format!("{name}.")).map(Some),
+    }
+}
+
+/// Deserialises `value`, naming the field at fault (`prefix` + serde's path).
+fn read<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    prefix: &str,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let name = if path == "." {
+            prefix.trim_end_matches('.').to_string()
+        } else {
+            format!("{prefix}{path}")
+        };
+        ApiError::invalid(&name, e.into_inner().to_string())
+    })
 }
 
 /// The field names serde reads for the plain struct `T` (asked of its `Deserialize`), so the

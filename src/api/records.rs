@@ -13,7 +13,7 @@ use govmatch::domain::{Kind, Record};
 
 use super::error::ApiError;
 use super::error::{CommonErrors, ErrorBody};
-use super::state::{blocking, Server};
+use super::state::{blocking, blocking_write, Server};
 
 pub fn kind_of(segment: &str) -> Result<Kind, ApiError> {
     match segment {
@@ -79,14 +79,15 @@ pub struct Stored {
 
 /// Creates or replaces records. JSON: one record (201 created / 200 updated). NDJSON: every
 /// valid line is stored in one transaction and every bad line reported with its number and
-/// field (200 when all were stored, 422 when none could be).
+/// field (200 when all were stored, 207 when some were, 422 when none could be).
 #[utoipa::path(post, path = "/v1/{kind}", tag = "records",
     params(("kind" = String, Path, description = "`startups` or `challenges`")),
     request_body(description = "one Startup/Challenge as application/json, or many as application/x-ndjson (one per line)",
         content((govmatch::domain::Startup = "application/json"), (String = "application/x-ndjson"))),
     responses(
         (status = 201, description = "one record created", body = Stored),
-        (status = 200, description = "record updated or unchanged; or NDJSON with at least one line stored", body = BulkResult),
+        (status = 200, description = "record updated or unchanged; or every NDJSON line stored", body = BulkResult),
+        (status = 207, description = "NDJSON: some lines stored, the others listed in `errors`", body = BulkResult),
         (status = 415, description = "neither JSON nor NDJSON", body = ErrorBody),
         (status = 422, description = "invalid record (field named), or no NDJSON line could be stored", body = BulkResult),
         (status = 413, description = "body over 32 MiB", body = ErrorBody),
@@ -120,7 +121,7 @@ pub async fn upsert(
             let value: serde_json::Value = parse_json(&body)?;
             let record = Record::from_value(kind, value)
                 .map_err(|(field, message)| ApiError::invalid_record(field, message))?;
-            blocking(&server, move |service| {
+            blocking_write(&server, move |service| {
                 let counts = service.upsert(kind, std::slice::from_ref(&record))?.stored;
                 let (status, word) = if counts.inserted > 0 {
                     (StatusCode::CREATED, "created")
@@ -141,17 +142,18 @@ pub async fn upsert(
         }
         "application/x-ndjson" | "application/jsonl" => {
             let (records, errors) = parse_lines(kind, &body);
-            blocking(&server, move |service| {
+            blocking_write(&server, move |service| {
                 let n = records.len();
                 let counts = if n > 0 {
                     service.upsert(kind, &records)?.stored
                 } else {
                     Default::default()
                 };
-                let status = if n == 0 && !errors.is_empty() {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                } else {
-                    StatusCode::OK
+                // 207: some lines stored, some rejected; the body says which.
+                let status = match (n, errors.is_empty()) {
+                    (0, false) => StatusCode::UNPROCESSABLE_ENTITY,
+                    (_, false) => StatusCode::MULTI_STATUS,
+                    _ => StatusCode::OK,
                 };
                 Ok((
                     status,
@@ -240,7 +242,7 @@ pub async fn delete_record(
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let kind = kind_of(&kind)?;
-    blocking(&server, move |service| {
+    blocking_write(&server, move |service| {
         service.delete(kind, &id)?;
         Ok(StatusCode::NO_CONTENT)
     })

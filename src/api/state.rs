@@ -8,10 +8,15 @@ use govmatch::service::Service;
 use super::error::ApiError;
 use super::metrics::Metrics;
 
+/// Writes waiting or running at once; more get 429 with `Retry-After` (writes run one at a
+/// time under the store lock, so a deeper queue only holds memory).
+pub const MAX_PENDING_WRITES: usize = 64;
+
 /// The server: ready once `service` is set.
 pub struct Server {
     service: OnceLock<Arc<Service>>,
     pub metrics: Arc<Metrics>,
+    writes: Arc<tokio::sync::Semaphore>,
 }
 
 impl Server {
@@ -19,6 +24,7 @@ impl Server {
         Server {
             service: OnceLock::new(),
             metrics,
+            writes: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_WRITES)),
         }
     }
 
@@ -46,6 +52,19 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&service))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+/// [`blocking`] for a write: refused with 429 while [`MAX_PENDING_WRITES`] are pending.
+pub async fn blocking_write<T: Send + 'static>(
+    server: &Server,
+    f: impl FnOnce(&Service) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let Ok(_permit) = server.writes.clone().try_acquire_owned() else {
+        return Err(ApiError::busy(format!(
+            "{MAX_PENDING_WRITES} writes are already waiting; retry shortly"
+        )));
+    };
+    blocking(server, f).await
 }
 
 /// The request id of the current request (set by [`request_id`]).

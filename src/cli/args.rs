@@ -123,11 +123,7 @@ impl RankArgs {
         ef: Option<usize>,
         explain: bool,
     ) -> anyhow::Result<RankOptions> {
-        self.filter.validate()?;
-        if !(0.0..=1.0).contains(&self.diversity) {
-            anyhow::bail!("--diversity must be between 0 and 1");
-        }
-        Ok(RankOptions {
+        let opts = RankOptions {
             k,
             mode: self.mode,
             filter: self.filter.clone(),
@@ -140,7 +136,11 @@ impl RankArgs {
             explain,
             lexical_weight: govmatch::rank::DEFAULT_LEXICAL_WEIGHT,
             hub_reduction: !self.no_hub_reduction,
-        })
+        };
+        opts.validate().map_err(|(field, problem)| {
+            anyhow::anyhow!("--{}: {problem}", field.replace('_', "-"))
+        })?;
+        Ok(opts)
     }
 }
 

@@ -8,7 +8,9 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use govmatch::domain::Kind;
 use govmatch::embed::{role_for, Embedder};
-use govmatch::index::{index_dir, open_synced, HnswIndex, HnswParams, Origin, SyncReport};
+use govmatch::index::{
+    index_dir, open_synced, open_unsaved, HnswIndex, HnswParams, Origin, SyncReport,
+};
 use govmatch::ingest::{read_file, store_records, Mapping};
 use govmatch::service::{Service, ServiceOptions};
 use govmatch::store::Store;
@@ -78,7 +80,7 @@ pub struct SearchArgs {
 
 #[derive(Subcommand)]
 pub enum IndexCommand {
-    /// Load (or rebuild) the indexes and report their state.
+    /// Report the indexes' state against the store (writes nothing).
     Status {
         #[command(flatten)]
         data: DataArgs,
@@ -170,11 +172,17 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         });
     }
-    let embedder = args.model.embedder()?;
-    let mut store = Store::open(&args.data.data_dir)?;
+    // Every file is read and checked before the model loads or the store is created, so a
+    // missing or unreadable file costs nothing and leaves nothing behind.
+    let mut files = Vec::with_capacity(args.files.len());
     for file in &args.files {
         let start = Instant::now();
         let (records, issues) = read_file(args.kind, file, mapping.as_ref())?;
+        files.push((file, records, issues, start));
+    }
+    let embedder = args.model.embedder()?;
+    let mut store = Store::open(&args.data.data_dir)?;
+    for (file, records, issues, start) in files {
         for issue in &issues {
             eprintln!("error: {issue}");
         }
@@ -278,6 +286,12 @@ pub fn index(cmd: IndexCommand) -> anyhow::Result<ExitCode> {
         IndexCommand::Status { data, model } => (data, model, false),
         IndexCommand::Rebuild { data, model } => (data, model, true),
     };
+    if !rebuild && !data.data_dir.join("govmatch.db").exists() {
+        bail!(
+            "{} holds no govmatch store (nothing ingested there yet)",
+            data.data_dir.display()
+        );
+    }
     let embedder = model.embedder()?;
     let store = Store::open(&data.data_dir)?;
     for kind in [Kind::Startup, Kind::Challenge] {
@@ -290,11 +304,28 @@ pub fn index(cmd: IndexCommand) -> anyhow::Result<ExitCode> {
             }
         }
         let start = Instant::now();
-        let (index, report) = open_index(&store, &embedder, kind, &data)?;
+        // Status only looks: it reports what a rebuild would write instead of writing it.
+        let (index, report) = if rebuild {
+            open_index(&store, &embedder, kind, &data)?
+        } else {
+            open_unsaved(
+                &store,
+                kind,
+                &key,
+                embedder.dim(),
+                &data.data_dir,
+                HnswParams::default(),
+            )?
+        };
         println!(
-            "{} in {:.2}s",
+            "{} in {:.2}s{}",
             describe(kind, &index, &report),
-            start.elapsed().as_secs_f64()
+            start.elapsed().as_secs_f64(),
+            if report.stale {
+                "; the saved index is behind the store (`govmatch index rebuild` writes it)"
+            } else {
+                ""
+            }
         );
     }
     Ok(ExitCode::SUCCESS)

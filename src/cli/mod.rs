@@ -71,7 +71,7 @@ enum Command {
 struct ServeArgs {
     /// Address to listen on (port 0: any free port; the bound address is printed). Anything
     /// but localhost needs API keys.
-    #[arg(long, env = "GOVMATCH_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "GOVMATCH_ADDR", default_value = "127.0.0.1:8080", value_parser = parse_addr)]
     addr: std::net::SocketAddr,
     /// An API key as SCOPE:KEY, scope `read` (matches, reads) or `write` (also changes and
     /// feedback); repeatable, or comma-separated in the environment.
@@ -95,31 +95,57 @@ struct ServeArgs {
     model: ModelArgs,
 }
 
+/// HOST:PORT with a host name (`localhost:8080`) or an IP address; the first address the name
+/// resolves to is used.
+fn parse_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = s.parse() {
+        return Ok(addr);
+    }
+    if !s.contains(':') {
+        return Err(format!(
+            "`{s}` needs a port: HOST:PORT, e.g. 127.0.0.1:8080"
+        ));
+    }
+    s.to_socket_addrs()
+        .map_err(|e| format!("`{s}`: {e}"))?
+        .next()
+        .ok_or_else(|| format!("`{s}` resolves to no address"))
+}
+
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let keys = crate::api::ApiKeys::parse(&args.api_keys)?;
-    let (banner, preloaded) = if args.demo {
-        let embedder = demo::load_sample(&args.model, &args.data.data_dir)?;
-        (
-            Some(demo::example_requests(&args.addr.to_string())),
-            embedder,
-        )
-    } else {
-        (None, None)
-    };
-    let model = args.model.clone();
+    let banner = args
+        .demo
+        .then(|| demo::example_requests(&args.addr.to_string()));
+    let (model, demo_dir) = (
+        args.model.clone(),
+        args.demo.then(|| args.data.data_dir.clone()),
+    );
     let config = crate::api::ServeConfig {
         addr: args.addr,
         keys,
         data_dir: args.data.data_dir,
-        load: Box::new(move || match preloaded {
-            Some(embedder) => Ok(embedder),
-            None => model.embedder(),
+        // Runs after the server listens: the demo's sample is stored in the background too,
+        // and the model it loads is the one served.
+        load: Box::new(move || {
+            let preloaded = match &demo_dir {
+                Some(dir) => demo::load_sample(&model, dir)?,
+                None => None,
+            };
+            match preloaded {
+                Some(embedder) => Ok(embedder),
+                None => model.embedder(),
+            }
         }),
         queue_capacity: args.queue_capacity,
         banner,
     };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Each blocking thread holds a request's work; a burst queues instead of spawning
+        // hundreds of threads (and their memory).
+        .max_blocking_threads(crate::api::MAX_BLOCKING_THREADS)
         .build()?
         .block_on(crate::api::serve(config))
 }
@@ -162,10 +188,24 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, each cause once: library errors often already quote
+/// their source ("path: No such file"), which the chain would repeat.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal.

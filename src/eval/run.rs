@@ -64,6 +64,7 @@ pub fn rank_queries(
                 text,
                 vector: vectors.map(|v| v[i].clone()),
                 facets: None,
+                language: None,
             };
             let matches = rank(embedder, &sentences, &query, &catalog, opts)?;
             Ok((

@@ -52,6 +52,10 @@ impl ExactIndex {
     /// The `k` rows most similar to `query`, best first; equal scores by row, so results are
     /// reproducible.
     pub fn search(&self, query: &[f32], k: usize) -> Vec<Hit> {
+        // No rows (an empty collection has no known dimension): nothing is similar.
+        if self.dim == 0 || self.data.is_empty() {
+            return Vec::new();
+        }
         let mut hits: Vec<Hit> = self
             .data
             .chunks_exact(self.dim)
@@ -105,5 +109,11 @@ mod tests {
         let b: Vec<f32> = (0..19).map(|i| 1.0 - i as f32 * 0.05).collect();
         let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
         assert!((dot(&a, &b) - naive).abs() < 1e-4);
+    }
+
+    #[test]
+    fn an_empty_index_of_unknown_dimension_finds_nothing() {
+        let empty = ExactIndex::from_vectors(0, &[]);
+        assert!(empty.search(&[1.0, 0.0], 3).is_empty());
     }
 }

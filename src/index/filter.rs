@@ -55,6 +55,7 @@ impl Facets {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[cfg_attr(feature = "cli", derive(clap::Args))]
+#[serde(deny_unknown_fields)]
 pub struct Filter {
     /// Region or country (any of the values matches).
     #[serde(default, deserialize_with = "list")]
@@ -107,6 +108,32 @@ pub fn list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Er
         .collect())
 }
 
+/// A calendar date written YYYY-MM-DD (2024-02-29 yes, 2023-02-29 and 2024-13-45 no).
+fn is_date(d: &str) -> bool {
+    let b = d.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        d.get(r)
+            .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))?
+            .parse()
+            .ok()
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let (Some(y), Some(m), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
 /// A filter value that cannot be right, with the field it is in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field} {problem}")]
@@ -133,15 +160,7 @@ impl Filter {
     /// Checks the values that have a form (dates), naming the field at fault.
     pub fn validate(&self) -> Result<(), FilterError> {
         if let Some(d) = &self.deadline_from {
-            let ok = d.len() == 10
-                && d.char_indices().all(|(i, c)| {
-                    if i == 4 || i == 7 {
-                        c == '-'
-                    } else {
-                        c.is_ascii_digit()
-                    }
-                });
-            if !ok {
+            if !is_date(d) {
                 return Err(FilterError {
                     field: "deadline_from",
                     problem: "must be a date YYYY-MM-DD".into(),
@@ -209,6 +228,16 @@ mod tests {
             ..Filter::default()
         };
         assert_eq!(bad.validate().unwrap_err().field, "deadline_from");
+        for (date, ok) in [
+            ("2024-02-29", true),
+            ("2023-02-29", false),
+            ("2024-13-45", false),
+            ("2024-04-31", false),
+            ("2024-12-31", true),
+            ("2024-1a-01", false),
+        ] {
+            assert_eq!(is_date(date), ok, "{date}");
+        }
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct SyncReport {
     /// Records that have no vector under this embedding key (ingested with another model).
     pub missing_vectors: usize,
     pub saved: bool,
+    /// The saved index differs from the store (a save would write it).
+    pub stale: bool,
 }
 
 /// Rebuild once this share of graph points are tombstones.
@@ -64,7 +66,8 @@ pub fn index_dir(data_dir: &Path, kind: Kind, embed_key: &str) -> PathBuf {
         .join(format!("{}--{safe}", kind.plural()))
 }
 
-/// Loads (or builds) the index for `kind` and brings it up to date with the store.
+/// Loads (or builds) the index for `kind`, brings it up to date with the store, and saves it
+/// when that changed anything (an empty index has no graph to save and is not written).
 pub fn open_synced(
     store: &Store,
     kind: Kind,
@@ -72,6 +75,31 @@ pub fn open_synced(
     dim: usize,
     data_dir: &Path,
     params: HnswParams,
+) -> Result<(HnswIndex, SyncReport), IndexError> {
+    sync(store, kind, embed_key, dim, data_dir, params, true)
+}
+
+/// Like [`open_synced`], but writes nothing: what a status report needs (`saved` stays false,
+/// and the report says what a save would change).
+pub fn open_unsaved(
+    store: &Store,
+    kind: Kind,
+    embed_key: &str,
+    dim: usize,
+    data_dir: &Path,
+    params: HnswParams,
+) -> Result<(HnswIndex, SyncReport), IndexError> {
+    sync(store, kind, embed_key, dim, data_dir, params, false)
+}
+
+fn sync(
+    store: &Store,
+    kind: Kind,
+    embed_key: &str,
+    dim: usize,
+    data_dir: &Path,
+    params: HnswParams,
+    persist_changes: bool,
 ) -> Result<(HnswIndex, SyncReport), IndexError> {
     let dir = index_dir(data_dir, kind, embed_key);
     let mut current: HashMap<String, (Entry, Vec<f32>)> = HashMap::new();
@@ -149,6 +177,7 @@ pub fn open_synced(
                 removed,
                 missing_vectors,
                 saved: false,
+                stale: false,
             };
             (index, report)
         }
@@ -163,6 +192,7 @@ pub fn open_synced(
                 removed: 0,
                 missing_vectors,
                 saved: false,
+                stale: false,
             };
             (index, report)
         }
@@ -178,12 +208,14 @@ pub fn open_synced(
         || report.inserted > 0
         || report.removed > 0
         || index.tombstone_ratio() > 0.0;
-    if changed {
+    report.stale = changed && !index.entries().is_empty();
+    if report.stale && persist_changes {
         persist::save(&index, embed_key, &dir).map_err(|problem| IndexError::Save {
             dir: dir.clone(),
             problem,
         })?;
         report.saved = true;
+        report.stale = false;
     }
     Ok((index, report))
 }

@@ -65,59 +65,154 @@ pub fn sentences(text: &str) -> Vec<String> {
 }
 
 fn push_sentence(out: &mut Vec<String>, s: &str) {
-    let s = s.trim();
+    let mut s = s.trim();
+    // "…Gewerbe.." where a field ending in a period was joined with ". " (not an ellipsis).
+    if s.ends_with("..") && !s.ends_with("...") {
+        s = &s[..s.len() - 1];
+    }
     if s.split_whitespace().count() >= 3 {
         out.push(s.chars().take(400).collect());
     }
 }
 
-/// One or two sentences that say why, in words: meaning, keywords, shared facets.
+/// The language an explanation is written in: the challenge's (German or English).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    De,
+    En,
+}
+
+impl Lang {
+    /// From a declared language (`de`, `de-DE`, `German`…); anything else is English.
+    pub fn from_code(code: &str) -> Option<Self> {
+        let code = code.trim().to_ascii_lowercase();
+        if code.starts_with("de") || code == "german" || code == "deutsch" {
+            Some(Lang::De)
+        } else if code.starts_with("en") || code == "english" {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    fn number(self, x: f32) -> String {
+        let s = format!("{x:.2}");
+        match self {
+            Lang::De => s.replace('.', ","),
+            Lang::En => s,
+        }
+    }
+}
+
+/// Hub reduction moved a broadly worded record down: among what, and by how many places.
+#[derive(Debug, Clone, Copy)]
+pub struct Demoted {
+    /// What it resembles many of: `Kind::Challenge` for a startup, `Kind::Startup` for a
+    /// challenge.
+    pub among: Kind,
+    pub places: usize,
+}
+
+/// One or two sentences that say why, in words: meaning, keywords, shared facets, and where
+/// hub reduction moved the record.
 pub fn summary(
+    lang: Lang,
     parts: &ScoreParts,
     facets: &[FacetMatch],
     evidence: &[Evidence],
     terms: &[String],
-    broad_among: Option<&str>,
+    demoted: Option<Demoted>,
 ) -> String {
+    let de = lang == Lang::De;
     let mut reasons = Vec::new();
     if let Some(dense) = parts.dense {
-        let strength = match dense {
-            s if s >= 0.85 => "very close",
-            s if s >= 0.75 => "close",
-            s if s >= 0.6 => "related",
-            _ => "loosely related",
+        let strength = match (dense, de) {
+            (s, false) if s >= 0.85 => "very close in meaning",
+            (s, false) if s >= 0.75 => "close in meaning",
+            (s, false) if s >= 0.6 => "related in meaning",
+            (_, false) => "loosely related in meaning",
+            (s, true) if s >= 0.85 => "inhaltlich sehr nah",
+            (s, true) if s >= 0.75 => "inhaltlich nah",
+            (s, true) if s >= 0.6 => "inhaltlich verwandt",
+            (_, true) => "inhaltlich entfernt verwandt",
         };
-        reasons.push(format!("{strength} in meaning (similarity {dense:.2})"));
+        let word = if de { "Ähnlichkeit" } else { "similarity" };
+        // Under hub reduction the score is lower than the similarity: say by how much.
+        let adjusted = match (parts.adjusted, de) {
+            (Some(a), false) => format!("; {} after hub reduction", lang.number(a)),
+            (Some(a), true) => format!("; {} nach Hub-Reduktion", lang.number(a)),
+            (None, _) => String::new(),
+        };
+        reasons.push(format!(
+            "{strength} ({word} {}{adjusted})",
+            lang.number(dense)
+        ));
     }
     if !terms.is_empty() {
         let shown: Vec<&str> = terms.iter().take(4).map(String::as_str).collect();
-        reasons.push(format!("uses the same key terms ({})", shown.join(", ")));
+        let what = if de {
+            "verwendet dieselben Schlüsselbegriffe"
+        } else {
+            "uses the same key terms"
+        };
+        reasons.push(format!("{what} ({})", shown.join(", ")));
     }
     for f in facets {
-        let what = match f.facet.as_str() {
-            "sectors" => "shares the topics",
-            "region" => "is in the same region",
-            _ => "speaks the same language",
+        let what = match (f.facet.as_str(), de) {
+            ("sectors", false) => "shares the topics",
+            ("region", false) => "is in the same region",
+            (_, false) => "speaks the same language",
+            ("sectors", true) => "teilt die Themen",
+            ("region", true) => "ist in derselben Region",
+            (_, true) => "spricht dieselbe Sprache",
         };
         reasons.push(format!("{what} {}", f.values.join(", ")));
     }
     let mut text = if reasons.is_empty() {
-        "Suggested by rank only.".to_string()
+        if de {
+            "Nur nach dem Rang vorgeschlagen.".to_string()
+        } else {
+            "Suggested by rank only.".to_string()
+        }
     } else {
         let mut s = reasons.join("; ");
-        if let Some(first) = s.get(..1) {
-            s = first.to_uppercase() + &s[1..];
+        if let Some(first) = s.chars().next() {
+            s = first.to_uppercase().collect::<String>() + &s[first.len_utf8()..];
         }
         s + "."
     };
-    if let Some(others) = broad_among {
-        text.push_str(&format!(
-            " Broadly worded: it resembles many {others}, so it ranks lower than its similarity \
-             alone would place it."
-        ));
+    if let Some(d) = demoted {
+        let places = d.places;
+        text.push_str(&match (de, d.among) {
+            (false, among) => format!(
+                " Broadly worded: it resembles many {}, so hub reduction ranks it {places} \
+                 place{} lower than its similarity alone would.",
+                among.plural(),
+                if places == 1 { "" } else { "s" }
+            ),
+            (true, among) => format!(
+                " Breit formuliert: ähnelt vielen {}, daher {places} {} tiefer eingeordnet, als \
+                 die Ähnlichkeit allein ergäbe.",
+                match among {
+                    Kind::Challenge => "Challenges",
+                    Kind::Startup => "Startups",
+                },
+                if places == 1 { "Platz" } else { "Plätze" }
+            ),
+        });
     }
     if let Some(best) = evidence.first() {
-        text.push_str(&format!(" Closest passage: \u{201c}{}\u{201d}", best.text));
+        let label = if de {
+            "Nächste Textstelle"
+        } else {
+            "Closest passage"
+        };
+        let (open, close) = if de {
+            ('\u{201e}', '\u{201c}')
+        } else {
+            ('\u{201c}', '\u{201d}')
+        };
+        text.push_str(&format!(" {label}: {open}{}{close}", best.text));
     }
     text
 }
@@ -161,22 +256,45 @@ pub fn explain_match(
         (Some(lexical), Some(q)) => lexical.shared_terms(q, &text, 6),
         _ => Vec::new(),
     };
-    let broad = c
-        .parts
-        .hubness
-        .zip(catalog.hubness)
-        .is_some_and(|(h, hubness)| hubness.is_broad(h));
+    // Said only where hub reduction moved a broad record down, with how far.
+    let demoted = match (c.parts.hubness, c.parts.similarity_rank, c.parts.dense_rank) {
+        (Some(h), Some(by_similarity), Some(served))
+            if served > by_similarity && catalog.hubness.is_some_and(|hub| hub.is_broad(h)) =>
+        {
+            Some(Demoted {
+                among: match catalog.kind {
+                    Kind::Startup => Kind::Challenge,
+                    Kind::Challenge => Kind::Startup,
+                },
+                places: served - by_similarity,
+            })
+        }
+        _ => None,
+    };
+    // The challenge's language: the candidate's when challenges are listed, else the query's.
+    let declared = match (catalog.kind, record) {
+        (Kind::Challenge, Some(Record::Challenge(ch))) => ch.language.clone(),
+        (Kind::Challenge, _) => None,
+        (Kind::Startup, _) => query.language.clone(),
+    };
+    let challenge_text = match catalog.kind {
+        Kind::Challenge => text.as_str(),
+        Kind::Startup => query.text,
+    };
+    let lang = declared
+        .as_deref()
+        .and_then(Lang::from_code)
+        .or_else(|| {
+            catalog
+                .lexical
+                .map(|l| match l.language_of(challenge_text) {
+                    tantivy::tokenizer::Language::German => Lang::De,
+                    _ => Lang::En,
+                })
+        })
+        .unwrap_or(Lang::En);
     Ok(Explanation {
-        summary: summary(
-            &c.parts,
-            &facets,
-            &evidence,
-            &terms,
-            broad.then_some(match catalog.kind {
-                Kind::Startup => "challenges",
-                Kind::Challenge => "startups",
-            }),
-        ),
+        summary: summary(lang, &c.parts, &facets, &evidence, &terms, demoted),
         scores: c.parts.clone(),
         facets,
         sentences: evidence,
@@ -222,29 +340,44 @@ mod tests {
     }
 
     #[test]
-    fn summary_reads_as_a_sentence() {
+    fn summary_reads_as_a_sentence_in_the_challenges_language() {
         let parts = ScoreParts {
             dense: Some(0.81),
             ..ScoreParts::default()
         };
-        let s = summary(
-            &parts,
-            &[],
-            &[Evidence {
-                text: "We route buses.".into(),
-                similarity: 0.7,
-            }],
-            &["buses".into()],
-            None,
-        );
+        let evidence = [Evidence {
+            text: "We route buses.".into(),
+            similarity: 0.7,
+        }];
+        let s = summary(Lang::En, &parts, &[], &evidence, &["buses".into()], None);
         assert_eq!(
             s,
             "Close in meaning (similarity 0.81); uses the same key terms (buses). Closest passage: \u{201c}We route buses.\u{201d}"
         );
-        let broad = summary(&parts, &[], &[], &[], Some("challenges"));
+        let de = summary(Lang::De, &parts, &[], &evidence, &["Busse".into()], None);
+        assert_eq!(
+            de,
+            "Inhaltlich nah (Ähnlichkeit 0,81); verwendet dieselben Schlüsselbegriffe (Busse). Nächste Textstelle: \u{201e}We route buses.\u{201c}"
+        );
+        let moved = Demoted {
+            among: Kind::Challenge,
+            places: 3,
+        };
+        let broad = summary(Lang::En, &parts, &[], &[], &[], Some(moved));
         assert!(
-            broad.ends_with("Broadly worded: it resembles many challenges, so it ranks lower than its similarity alone would place it."),
+            broad.ends_with("Broadly worded: it resembles many challenges, so hub reduction ranks it 3 places lower than its similarity alone would."),
             "{broad}"
         );
+        let breit = summary(Lang::De, &parts, &[], &[], &[], Some(moved));
+        assert!(breit.contains("3 Plätze tiefer"), "{breit}");
+        assert_eq!(Lang::from_code("de-DE"), Some(Lang::De));
+        assert_eq!(Lang::from_code("fr"), None);
+    }
+
+    #[test]
+    fn sentences_lose_the_double_period_of_joined_fields() {
+        let s = sentences("Wir beraten das Gewerbe.. Wir prüfen Anträge schnell... und gut.");
+        assert_eq!(s[0], "Wir beraten das Gewerbe.");
+        assert!(s[1].ends_with("..."), "{s:?}");
     }
 }

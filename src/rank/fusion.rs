@@ -26,12 +26,21 @@ pub fn rrf(lists: &[(&[String], f32)]) -> Vec<(String, f32)> {
     fused
 }
 
+/// The largest fused score [`rrf`] can give: first in every list, the lists' weights summing
+/// to `total_weight`.
+pub fn rrf_max(total_weight: f32) -> f32 {
+    (total_weight / (RRF_K + 1.0)).max(f32::MIN_POSITIVE)
+}
+
 /// Maximal marginal relevance: picks `k` of the candidates (relevance in [0, 1], unit vector),
 /// each time the one that best trades relevance against similarity to those already picked.
-/// `diversity` 0 keeps the relevance order; 1 only spreads. Returns indices into `candidates`.
-pub fn mmr(candidates: &[(f32, &[f32])], k: usize, diversity: f32) -> Vec<usize> {
+/// `diversity` 0 keeps the relevance order; 1 only spreads. Returns indices into `candidates`
+/// with the value each was picked at, λ·relevance − (1−λ)·redundancy with redundancy in
+/// [0, 1]: the values never rise along the list (every candidate's only falls as more are
+/// picked), so they can serve as the list's score.
+pub fn mmr(candidates: &[(f32, &[f32])], k: usize, diversity: f32) -> Vec<(usize, f32)> {
     let lambda = 1.0 - diversity.clamp(0.0, 1.0);
-    let mut picked: Vec<usize> = Vec::with_capacity(k.min(candidates.len()));
+    let mut picked: Vec<(usize, f32)> = Vec::with_capacity(k.min(candidates.len()));
     // Highest similarity of each candidate to anything picked so far.
     let mut closest = vec![f32::NEG_INFINITY; candidates.len()];
     let mut taken = vec![false; candidates.len()];
@@ -41,15 +50,19 @@ pub fn mmr(candidates: &[(f32, &[f32])], k: usize, diversity: f32) -> Vec<usize>
             if taken[i] {
                 continue;
             }
-            let redundancy = if picked.is_empty() { 0.0 } else { closest[i] };
+            let redundancy = if picked.is_empty() {
+                0.0
+            } else {
+                closest[i].clamp(0.0, 1.0)
+            };
             let value = lambda * relevance - (1.0 - lambda) * redundancy;
             if best.is_none_or(|(b, _)| value > b) {
                 best = Some((value, i));
             }
         }
-        let Some((_, i)) = best else { break };
+        let Some((value, i)) = best else { break };
         taken[i] = true;
-        picked.push(i);
+        picked.push((i, value));
         for (j, &(_, v)) in candidates.iter().enumerate() {
             if !taken[j] {
                 closest[j] = closest[j].max(dot(v, candidates[i].1));
@@ -139,9 +152,16 @@ mod tests {
         let a2 = [0.995, 0.0998];
         let b = [0.0, 1.0];
         let cands = [(0.9, &a[..]), (0.89, &a2[..]), (0.5, &b[..])];
-        assert_eq!(mmr(&cands, 2, 0.0), [0, 1]);
-        assert_eq!(mmr(&cands, 2, 0.5), [0, 2]);
-        assert_eq!(mmr(&cands, 5, 0.5).len(), 3);
+        let order =
+            |picked: Vec<(usize, f32)>| picked.into_iter().map(|(i, _)| i).collect::<Vec<_>>();
+        assert_eq!(order(mmr(&cands, 2, 0.0)), [0, 1]);
+        assert_eq!(order(mmr(&cands, 2, 0.5)), [0, 2]);
+        let all = mmr(&cands, 5, 0.5);
+        assert_eq!(all.len(), 3);
+        assert!(
+            all.windows(2).all(|w| w[0].1 >= w[1].1),
+            "values never rise: {all:?}"
+        );
     }
 
     #[test]

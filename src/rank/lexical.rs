@@ -44,6 +44,9 @@ pub struct LexicalIndex {
     id: Field,
     fields: Vec<Field>,
     analyzers: Vec<TextAnalyzer>,
+    /// Per analysed language: lower-casing and its stop words only, to tell function words
+    /// ("das", "von", "the") from content words.
+    stop_filters: Vec<(Language, TextAnalyzer)>,
     analysed: Mutex<HashMap<u64, Arc<Analysis>>>,
 }
 
@@ -81,12 +84,24 @@ impl LexicalIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let stop_filters = FIELDS
+            .iter()
+            .filter_map(|&(_, language)| {
+                let stop = StopWordFilter::new(language)?;
+                let analyzer = TextAnalyzer::builder(SimpleTokenizer::default())
+                    .filter(LowerCaser)
+                    .filter(stop)
+                    .build();
+                Some((language, analyzer))
+            })
+            .collect();
         Ok(LexicalIndex {
             reader,
             writer: Mutex::new(writer),
             id,
             fields,
             analyzers,
+            stop_filters,
             analysed: Mutex::new(HashMap::new()),
         })
     }
@@ -227,6 +242,33 @@ impl LexicalIndex {
         a
     }
 
+    /// True for a function word of any analysed language: such words never explain a match.
+    pub fn is_stop_word(&self, word: &str) -> bool {
+        self.stop_filters.iter().any(|(_, analyzer)| {
+            let mut analyzer = analyzer.clone();
+            let mut stream = analyzer.token_stream(word);
+            !stream.advance()
+        })
+    }
+
+    /// The analysed language whose stop words `text` uses most (German or English), the
+    /// usual way to tell the language of a short text; English when neither shows.
+    pub fn language_of(&self, text: &str) -> Language {
+        let words: Vec<&str> = text.split_whitespace().take(400).collect();
+        let mut best = (Language::English, 0);
+        for (language, analyzer) in &self.stop_filters {
+            let mut analyzer = analyzer.clone();
+            let hits = words
+                .iter()
+                .filter(|w| !analyzer.token_stream(w).advance())
+                .count();
+            if hits > best.1 {
+                best = (*language, hits);
+            }
+        }
+        best.0
+    }
+
     /// The stems of a query per field, computed once per request for [`shared_terms`].
     pub fn query_terms(&self, text: &str) -> QueryTerms {
         QueryTerms(
@@ -253,7 +295,7 @@ impl LexicalIndex {
                 let Some(word) = text.get(range.clone()) else {
                     continue;
                 };
-                if word.chars().count() < 3 {
+                if word.chars().count() < 3 || self.is_stop_word(word) {
                     continue;
                 }
                 let key = word.to_lowercase();
@@ -308,6 +350,26 @@ mod tests {
         assert!(index.search("vehicle routing", 10).unwrap().is_empty());
         index.remove(&["a"]).unwrap();
         assert!(index.search("Parkplatz", 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn function_words_are_no_key_terms_and_tell_the_language() {
+        let index = LexicalIndex::new().unwrap();
+        let text = "Das Amt sucht eine Lösung von der Stadt sowie einem Partner zur Erfassung";
+        index
+            .upsert_many([("a", text), ("b", "Ein Werkzeug zur Erfassung")])
+            .unwrap();
+        let query = index.query_terms("Das Amt will von einem Werkzeug zur Erfassung wissen");
+        let terms = index.shared_terms(&query, text, 10);
+        for stop in ["Das", "von", "einem", "zur", "sowie"] {
+            assert!(!terms.iter().any(|t| t == stop), "{stop} in {terms:?}");
+        }
+        assert!(terms.iter().any(|t| t == "Erfassung"), "{terms:?}");
+        assert_eq!(index.language_of(text), Language::German);
+        assert_eq!(
+            index.language_of("The city wants sensors for the bridges of the harbour"),
+            Language::English
+        );
     }
 
     #[test]

@@ -37,11 +37,14 @@ pub struct Catalog<'a> {
     pub hubness: Option<&'a Hubness>,
 }
 
-/// What is asked: the text, its vector (query side), and its facets when it is a record.
+/// What is asked: the text, its vector (query side), and its facets and language when it is
+/// a record.
 pub struct Query<'a> {
     pub text: &'a str,
     pub vector: Option<Vec<f32>>,
     pub facets: Option<Facets>,
+    /// The asking record's declared language (`de`, `en`); free text is recognised instead.
+    pub language: Option<String>,
 }
 
 /// Ranks `catalog` for `query`. `embedder` is needed for sentence evidence only (without
@@ -53,9 +56,8 @@ pub fn rank(
     catalog: &Catalog,
     opts: &RankOptions,
 ) -> Result<Vec<Match>, RankError> {
-    if !(0.0..=1.0).contains(&opts.diversity) {
-        return Err(RankError::OutOfRange("diversity"));
-    }
+    opts.validate()
+        .map_err(|(field, problem)| RankError::Invalid { field, problem })?;
     let examples = |ids: &[String], field: &'static str| -> Result<Vec<Vec<f32>>, RankError> {
         ids.iter()
             .map(|id| {
@@ -102,7 +104,7 @@ pub fn rank(
         _ => None,
     };
     let mut matches = Vec::with_capacity(chosen.len());
-    for (n, i) in chosen.into_iter().enumerate() {
+    for (n, (i, score)) in chosen.into_iter().enumerate() {
         let c = &candidates[i];
         let record = (catalog.record)(&c.id);
         let title = match &record {
@@ -127,7 +129,7 @@ pub fn rank(
             id: c.id.clone(),
             title,
             rank: n + 1,
-            score: score::score_of(opts.mode, c),
+            score,
             explanation,
         });
     }

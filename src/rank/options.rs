@@ -98,6 +98,25 @@ impl Default for RankOptions {
     }
 }
 
+impl RankOptions {
+    /// Checks the values every front end can get wrong; names the field at fault.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if !(0.0..=1.0).contains(&self.diversity) {
+            return Err(("diversity", "must be between 0 and 1".into()));
+        }
+        if self.min_score.is_some_and(|s| !s.is_finite()) {
+            return Err(("min_score", "must be a finite number".into()));
+        }
+        if !(self.lexical_weight.is_finite() && self.lexical_weight >= 0.0) {
+            return Err(("lexical_weight", "must be a finite number ≥ 0".into()));
+        }
+        if self.ef == Some(0) {
+            return Err(("ef", "must be at least 1".into()));
+        }
+        self.filter.validate().map_err(|e| (e.field, e.problem))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RankError {
     /// A `like`/`unlike` id that is not in the searched collection.
@@ -109,6 +128,12 @@ pub enum RankError {
     },
     #[error("{0} must be between 0 and 1")]
     OutOfRange(&'static str),
+    /// An option that cannot be right (see [`RankOptions::validate`]).
+    #[error("{field} {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
     #[error("embedding: {0}")]
     Embed(#[from] EmbedError),
     #[error(transparent)]

@@ -7,8 +7,14 @@ use std::collections::HashSet;
 use super::hubness::{self, Hubness};
 use super::{Catalog, Mode, RankError, RankOptions};
 
-/// One dense candidate: id, cosine similarity, and its hubness under hub reduction.
-pub type DenseHit = (String, f32, Option<f32>);
+/// One dense candidate.
+pub struct DenseHit {
+    pub id: String,
+    /// Cosine similarity to the query.
+    pub similarity: f32,
+    /// Under hub reduction: the record's hubness and its rank by similarity alone.
+    pub hubness: Option<(f32, usize)>,
+}
 
 /// Candidates fetched per list before fusion and diversity pick the final `k`.
 pub fn pool_size(opts: &RankOptions) -> usize {
@@ -42,12 +48,32 @@ pub fn dense(
         .filter(|(id, _)| !excluded.contains(id.as_str()))
         .collect();
     match hubness {
-        Some(h) => h
-            .rerank(hits, pool, |id| catalog.dense.get(id).map(|(_, v)| v))
+        Some(h) => {
+            let by_similarity: std::collections::HashMap<String, usize> = hits
+                .iter()
+                .enumerate()
+                .map(|(i, (id, _))| (id.clone(), i + 1))
+                .collect();
+            h.rerank(hits, pool, |id| catalog.dense.get(id).map(|(_, v)| v))
+                .into_iter()
+                .map(|(id, similarity, hub)| {
+                    let rank = by_similarity.get(&id).copied().unwrap_or(usize::MAX);
+                    DenseHit {
+                        id,
+                        similarity,
+                        hubness: Some((hub, rank)),
+                    }
+                })
+                .collect()
+        }
+        None => hits
             .into_iter()
-            .map(|(id, s, hub)| (id, s, Some(hub)))
+            .map(|(id, similarity)| DenseHit {
+                id,
+                similarity,
+                hubness: None,
+            })
             .collect(),
-        None => hits.into_iter().map(|(id, s)| (id, s, None)).collect(),
     }
 }
 

@@ -53,11 +53,12 @@ pub fn merge(
             candidates.len() - 1
         })
     };
-    for (rank, (id, score, hub)) in dense.iter().enumerate() {
-        let i = slot(id, &mut candidates);
-        candidates[i].parts.dense = Some(*score);
+    for (rank, hit) in dense.iter().enumerate() {
+        let i = slot(&hit.id, &mut candidates);
+        candidates[i].parts.dense = Some(hit.similarity);
         candidates[i].parts.dense_rank = Some(rank + 1);
-        candidates[i].parts.hubness = *hub;
+        candidates[i].parts.hubness = hit.hubness.map(|(h, _)| h);
+        candidates[i].parts.similarity_rank = hit.hubness.map(|(_, r)| r);
     }
     for (rank, (id, score)) in lexical.iter().enumerate() {
         let i = slot(id, &mut candidates);
@@ -82,7 +83,7 @@ pub fn merge(
         }
     }
     if opts.mode == Mode::Hybrid {
-        let dense_ids: Vec<String> = dense.iter().map(|(id, _, _)| id.clone()).collect();
+        let dense_ids: Vec<String> = dense.iter().map(|h| h.id.clone()).collect();
         let lexical_ids: Vec<String> = lexical.iter().map(|(id, _)| id.clone()).collect();
         let fused = fusion::rrf(&[(&dense_ids, 1.0), (&lexical_ids, opts.lexical_weight)]);
         for (id, f) in fused {
@@ -105,10 +106,36 @@ pub fn merge(
     candidates
 }
 
-/// The positions in `candidates` (best first) that make the final list of `opts.k`.
-pub fn choose(candidates: &[Candidate], opts: &RankOptions) -> Vec<usize> {
+/// BM25 score that maps to 0.5 on the served scale: BM25 has no upper bound, so lexical
+/// scores are shown as `bm25 / (bm25 + LEXICAL_HALF)`.
+pub const LEXICAL_HALF: f32 = 10.0;
+
+/// The score a listed record is served with: one scale, [0, 1], higher is better, in every
+/// mode, and never rising along a list (ties keep id order):
+/// - dense: the cosine similarity less half the hubness under hub reduction (plain cosine
+///   without), clamped to [0, 1];
+/// - lexical: `bm25 / (bm25 + 10)`;
+/// - hybrid: the fused reciprocal-rank score divided by the largest it can be (first in both
+///   lists), so 1 means first in both;
+/// - with diversity: the value MMR picked the record at, shifted into [0, 1].
+///
+/// The parts behind it stay in the explanation's `scores`.
+pub fn served_score(opts: &RankOptions, c: &Candidate) -> f32 {
+    let raw = score_of(opts.mode, c);
+    match opts.mode {
+        Mode::Dense => raw.clamp(0.0, 1.0),
+        Mode::Lexical => (raw / (raw + LEXICAL_HALF)).clamp(0.0, 1.0),
+        Mode::Hybrid => (raw / fusion::rrf_max(1.0 + opts.lexical_weight)).clamp(0.0, 1.0),
+    }
+}
+
+/// The positions in `candidates` (best first) that make the final list of `opts.k`, each with
+/// its served score ([`served_score`], or the MMR value with diversity on).
+pub fn choose(candidates: &[Candidate], opts: &RankOptions) -> Vec<(usize, f32)> {
     if opts.diversity <= 0.0 {
-        return (0..candidates.len().min(opts.k)).collect();
+        return (0..candidates.len().min(opts.k))
+            .map(|i| (i, served_score(opts, &candidates[i])))
+            .collect();
     }
     // Relevance on a 0..1 scale relative to the best candidate, whatever the mode's score.
     let score = |c: &Candidate| score_of(opts.mode, c);
@@ -125,5 +152,10 @@ pub fn choose(candidates: &[Candidate], opts: &RankOptions) -> Vec<usize> {
             )
         })
         .collect();
+    // The values lie in [−(1−λ), λ]; shifted by 1−λ they span [0, 1].
+    let shift = opts.diversity.clamp(0.0, 1.0);
     fusion::mmr(&items, opts.k, opts.diversity)
+        .into_iter()
+        .map(|(i, value)| (i, (value + shift).clamp(0.0, 1.0)))
+        .collect()
 }

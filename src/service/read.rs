@@ -33,6 +33,7 @@ struct Asked {
     text: String,
     vector: Option<Vec<f32>>,
     facets: Option<crate::index::Facets>,
+    language: Option<String>,
     audit_query: serde_json::Value,
 }
 
@@ -58,10 +59,15 @@ impl Service {
             .get(id)
             .ok_or_else(not_found)?;
         let record = self.collection(source).record(id).ok_or_else(not_found)?;
+        let language = match &record {
+            Record::Challenge(c) => c.language.clone(),
+            Record::Startup(s) => s.languages.first().cloned(),
+        };
         let asked = Asked {
             text: record.embed_text(),
             vector: Some(vector),
             facets: Some(entry.facets),
+            language,
             audit_query: serde_json::json!({"kind": source.plural(), "id": id}),
         };
         self.serve(target, asked, opts, asker)
@@ -91,6 +97,7 @@ impl Service {
             text: text.to_string(),
             vector,
             facets: None,
+            language: None,
         };
         self.serve(target, asked, opts, asker)
     }
@@ -138,6 +145,7 @@ impl Service {
             text: &asked.text,
             vector: asked.vector,
             facets: asked.facets,
+            language: asked.language,
         };
         let matches = rank::rank(
             Some(&self.embedder),
