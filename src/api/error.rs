@@ -151,9 +151,16 @@ impl ApiError {
             Some((name, _)) if !name.contains(' ') && !name.contains('`') => Some(name.to_string()),
             _ => detail.split('`').nth(1).map(str::to_string),
         };
+        // A value of the wrong form (`k=-1`, `mode=fuzzy`) is invalid as it would be in a JSON
+        // body: 422 `invalid`. A parameter that cannot be placed (duplicated) stays 400.
+        let (status, code) = if detail.contains("duplicate field") {
+            (StatusCode::BAD_REQUEST, "bad_parameter")
+        } else {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+        };
         ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_parameter",
+            status,
+            code,
             message,
             field,
         }
