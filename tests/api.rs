@@ -28,7 +28,8 @@ fn serve(data: &str) -> Server {
     serve_with(data, &[])
 }
 
-fn serve_with(data: &str, extra: &[&str]) -> Server {
+/// Starts `govmatch serve` and returns as soon as it says where it listens.
+fn spawn_server(data: &str, extra: &[&str]) -> Server {
     let mut args = vec!["serve", "--data-dir", data];
     if !extra.contains(&"--addr") {
         args.extend(["--addr", "127.0.0.1:0"]);
@@ -44,7 +45,11 @@ fn serve_with(data: &str, extra: &[&str]) -> Server {
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    let server = Server { child, addr };
+    Server { child, addr }
+}
+
+fn serve_with(data: &str, extra: &[&str]) -> Server {
+    let server = spawn_server(data, extra);
     for _ in 0..600 {
         let (status, head, body) = send(&server.addr, "GET", "/v1/ready", &[], None);
         if status == 200 {
@@ -1402,27 +1407,7 @@ fn explanations_speak_the_challenges_language_and_scores_share_one_scale() {
 fn the_demo_server_listens_before_it_stores_the_sample() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
-    let mut child = govmatch(&[
-        "serve",
-        "--demo",
-        "--addr",
-        "127.0.0.1:0",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ])
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    let server = Server { child, addr };
+    let server = spawn_server(data.to_str().unwrap(), &["--demo"]);
     let (status, _) = json(&server.addr, "GET", "/v1/ready", None);
     assert_eq!(status, 503, "still storing the sample");
     for _ in 0..600 {

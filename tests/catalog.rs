@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 
 use govmatch::domain::Kind;
 use govmatch::embed::{role_for, Embedder, LongText, Role};
-use govmatch::index::{index_dir, open_synced, Filter, HnswIndex, HnswParams, Origin, SyncReport};
+use govmatch::index::{
+    index_dir, open_synced, Filter, HnswIndex, HnswParams, Origin, Save, SyncReport,
+};
 use govmatch::ingest::{read_file, store_records};
 use govmatch::store::Store;
 
@@ -45,8 +47,16 @@ fn sample_store() -> tempfile::TempDir {
 fn open(dir: &Path) -> (Store, HnswIndex, SyncReport) {
     let store = Store::open(dir).unwrap();
     let key = embedder().key(role_for(Kind::Startup));
-    let (index, report) =
-        open_synced(&store, Kind::Startup, &key, 384, dir, HnswParams::default()).unwrap();
+    let (index, report) = open_synced(
+        &store,
+        Kind::Startup,
+        &key,
+        384,
+        dir,
+        HnswParams::default(),
+        Save::IfChanged,
+    )
+    .unwrap();
     (store, index, report)
 }
 

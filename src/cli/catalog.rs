@@ -8,9 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use govmatch::domain::Kind;
 use govmatch::embed::{role_for, Embedder};
-use govmatch::index::{
-    index_dir, open_synced, open_unsaved, HnswIndex, HnswParams, Origin, SyncReport,
-};
+use govmatch::index::{index_dir, open_synced, HnswIndex, HnswParams, Origin, Save, SyncReport};
 use govmatch::ingest::{read_file, store_records, Mapping};
 use govmatch::service::{Service, ServiceOptions};
 use govmatch::store::Store;
@@ -132,6 +130,7 @@ fn open_index(
         embedder.dim(),
         &data.data_dir,
         HnswParams::default(),
+        Save::IfChanged,
     )?)
 }
 
@@ -308,13 +307,14 @@ pub fn index(cmd: IndexCommand) -> anyhow::Result<ExitCode> {
         let (index, report) = if rebuild {
             open_index(&store, &embedder, kind, &data)?
         } else {
-            open_unsaved(
+            open_synced(
                 &store,
                 kind,
                 &key,
                 embedder.dim(),
                 &data.data_dir,
                 HnswParams::default(),
+                Save::Never,
             )?
         };
         println!(

@@ -14,4 +14,4 @@ pub use exact::{dot, ExactIndex, Hit};
 pub use filter::{Facets, Filter, FilterError};
 pub use hnsw::{Entry, HnswIndex, HnswParams};
 pub use live::{LiveIndex, Scored, Snapshot};
-pub use sync::{index_dir, open_synced, open_unsaved, IndexError, Origin, SyncReport};
+pub use sync::{index_dir, open_synced, IndexError, Origin, Save, SyncReport};

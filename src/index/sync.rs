@@ -66,8 +66,19 @@ pub fn index_dir(data_dir: &Path, kind: Kind, embed_key: &str) -> PathBuf {
         .join(format!("{}--{safe}", kind.plural()))
 }
 
-/// Loads (or builds) the index for `kind`, brings it up to date with the store, and saves it
-/// when that changed anything (an empty index has no graph to save and is not written).
+/// Whether bringing an index up to date may write it to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Save {
+    /// Save when syncing changed anything (what serving and ingest want).
+    IfChanged,
+    /// Write nothing: what a status report needs (the report's `stale` says what a save
+    /// would change).
+    Never,
+}
+
+/// Loads (or builds) the index for `kind` and brings it up to date with the store; with
+/// [`Save::IfChanged`] saves it when that changed anything (an empty index has no graph to
+/// save and is not written).
 pub fn open_synced(
     store: &Store,
     kind: Kind,
@@ -75,31 +86,7 @@ pub fn open_synced(
     dim: usize,
     data_dir: &Path,
     params: HnswParams,
-) -> Result<(HnswIndex, SyncReport), IndexError> {
-    sync(store, kind, embed_key, dim, data_dir, params, true)
-}
-
-/// Like [`open_synced`], but writes nothing: what a status report needs (`saved` stays false,
-/// and the report says what a save would change).
-pub fn open_unsaved(
-    store: &Store,
-    kind: Kind,
-    embed_key: &str,
-    dim: usize,
-    data_dir: &Path,
-    params: HnswParams,
-) -> Result<(HnswIndex, SyncReport), IndexError> {
-    sync(store, kind, embed_key, dim, data_dir, params, false)
-}
-
-fn sync(
-    store: &Store,
-    kind: Kind,
-    embed_key: &str,
-    dim: usize,
-    data_dir: &Path,
-    params: HnswParams,
-    persist_changes: bool,
+    save: Save,
 ) -> Result<(HnswIndex, SyncReport), IndexError> {
     let dir = index_dir(data_dir, kind, embed_key);
     let mut current: HashMap<String, (Entry, Vec<f32>)> = HashMap::new();
@@ -209,7 +196,7 @@ fn sync(
         || report.removed > 0
         || index.tombstone_ratio() > 0.0;
     report.stale = changed && !index.entries().is_empty();
-    if report.stale && persist_changes {
+    if report.stale && save == Save::IfChanged {
         persist::save(&index, embed_key, &dir).map_err(|problem| IndexError::Save {
             dir: dir.clone(),
             problem,

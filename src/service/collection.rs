@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::domain::{Kind, Record};
 use crate::embed::Embedder;
-use crate::index::{open_synced, HnswParams, LiveIndex};
+use crate::index::{open_synced, HnswParams, LiveIndex, Save};
 use crate::index::{Entry, Facets};
 use crate::ingest::Committed;
 use crate::rank::LexicalIndex;
@@ -39,6 +39,7 @@ impl Collection {
             embedder.dim(),
             data_dir,
             HnswParams::default(),
+            Save::IfChanged,
         )?;
         tracing::info!(kind = kind.plural(), records = index.len(), origin = ?report.origin, "index ready");
         let lexical = LexicalIndex::new()?;

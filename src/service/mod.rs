@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::domain::Kind;
 use crate::embed::queue::{EmbedQueue, QueueLimits};
 use crate::embed::{role_for, EmbedError, Embedder};
-use crate::index::{open_synced, HnswParams, IndexError};
+use crate::index::{open_synced, HnswParams, IndexError, Save};
 use crate::ingest::IngestError;
 use crate::rank::{Hubness, LexicalError, LiveHubness, RankError, SentenceCache};
 use crate::store::{Store, StoreError};
@@ -186,6 +186,7 @@ impl Service {
                 self.embedder.dim(),
                 &self.data_dir,
                 HnswParams::default(),
+                Save::IfChanged,
             ) {
                 Ok((_, report)) => {
                     tracing::info!(
