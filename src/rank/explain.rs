@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::lexical::QueryTerms;
+use super::lexical::{LexicalIndex, QueryTerms};
 use super::score::Candidate;
 use super::{Catalog, Query, RankError, SentenceCache};
 use crate::domain::{Evidence, Explanation, FacetMatch, Kind, Record, ScoreParts};
@@ -102,6 +102,20 @@ impl Lang {
             Lang::En => s,
         }
     }
+}
+
+/// The language of a challenge: its declared `language`, else recognised from its text (with
+/// the lexical index's stop words), else English.
+pub fn language(declared: Option<&str>, text: &str, lexical: Option<&LexicalIndex>) -> Lang {
+    declared
+        .and_then(Lang::from_code)
+        .or_else(|| {
+            lexical.map(|l| match l.language_of(text) {
+                tantivy::tokenizer::Language::German => Lang::De,
+                _ => Lang::En,
+            })
+        })
+        .unwrap_or(Lang::En)
 }
 
 /// Hub reduction moved a broadly worded record down: among what, and by how many places.
@@ -223,7 +237,7 @@ pub fn explain_match(
     embedder: Option<&Embedder>,
     sentences: &SentenceCache,
     catalog: &Catalog,
-    (query, query_terms): (&Query, Option<&QueryTerms>),
+    (query, query_terms, query_lang): (&Query, Option<&QueryTerms>, Lang),
     vector: Option<&[f32]>,
     c: &Candidate,
     record: Option<&Record>,
@@ -271,28 +285,15 @@ pub fn explain_match(
         }
         _ => None,
     };
-    // The challenge's language: the candidate's when challenges are listed, else the query's.
-    let declared = match (catalog.kind, record) {
-        (Kind::Challenge, Some(Record::Challenge(ch))) => ch.language.clone(),
-        (Kind::Challenge, _) => None,
-        (Kind::Startup, _) => query.language.clone(),
+    // The challenge's language: the candidate's when challenges are listed, else the query's
+    // (found once per list by the caller).
+    let lang = match (catalog.kind, record) {
+        (Kind::Challenge, Some(Record::Challenge(ch))) => {
+            language(ch.language.as_deref(), &text, catalog.lexical)
+        }
+        (Kind::Challenge, _) => Lang::En,
+        (Kind::Startup, _) => query_lang,
     };
-    let challenge_text = match catalog.kind {
-        Kind::Challenge => text.as_str(),
-        Kind::Startup => query.text,
-    };
-    let lang = declared
-        .as_deref()
-        .and_then(Lang::from_code)
-        .or_else(|| {
-            catalog
-                .lexical
-                .map(|l| match l.language_of(challenge_text) {
-                    tantivy::tokenizer::Language::German => Lang::De,
-                    _ => Lang::En,
-                })
-        })
-        .unwrap_or(Lang::En);
     Ok(Explanation {
         summary: summary(lang, &c.parts, &facets, &evidence, &terms, demoted),
         scores: c.parts.clone(),

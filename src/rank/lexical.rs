@@ -242,28 +242,41 @@ impl LexicalIndex {
         a
     }
 
-    /// True for a function word of any analysed language: such words never explain a match.
-    pub fn is_stop_word(&self, word: &str) -> bool {
-        self.stop_filters.iter().any(|(_, analyzer)| {
-            let mut analyzer = analyzer.clone();
-            let mut stream = analyzer.token_stream(word);
-            !stream.advance()
-        })
+    /// Per analysed language, the start offsets of the words of `text` that are not its
+    /// function words ("das", "von", "the"): one pass of each stop filter over the text.
+    fn content_word_starts(&self, text: &str) -> Vec<HashSet<usize>> {
+        self.stop_filters
+            .iter()
+            .map(|(_, analyzer)| {
+                let mut analyzer = analyzer.clone();
+                let mut stream = analyzer.token_stream(text);
+                let mut kept = HashSet::new();
+                while stream.advance() {
+                    kept.insert(stream.token().offset_from);
+                }
+                kept
+            })
+            .collect()
     }
 
-    /// The analysed language whose stop words `text` uses most (German or English), the
+    /// The analysed language whose function words `text` uses most (German or English), the
     /// usual way to tell the language of a short text; English when neither shows.
     pub fn language_of(&self, text: &str) -> Language {
-        let words: Vec<&str> = text.split_whitespace().take(400).collect();
+        let mut end = text.len().min(4000);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let text = &text[..end];
+        // The stop filters tokenize as SimpleTokenizer does: runs of alphanumerics.
+        let words = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .count();
         let mut best = (Language::English, 0);
-        for (language, analyzer) in &self.stop_filters {
-            let mut analyzer = analyzer.clone();
-            let hits = words
-                .iter()
-                .filter(|w| !analyzer.token_stream(w).advance())
-                .count();
-            if hits > best.1 {
-                best = (*language, hits);
+        for ((language, _), kept) in self.stop_filters.iter().zip(self.content_word_starts(text)) {
+            let function_words = words.saturating_sub(kept.len());
+            if function_words > best.1 {
+                best = (*language, function_words);
             }
         }
         best.0
@@ -285,6 +298,8 @@ impl LexicalIndex {
     pub fn shared_terms(&self, query: &QueryTerms, text: &str, max: usize) -> Vec<String> {
         let searcher = self.reader.searcher();
         let analysis = self.analysis(text);
+        // Function words of any language never explain a match.
+        let content = self.content_word_starts(text);
         let mut best: HashMap<String, (u64, String)> = HashMap::new();
         for ((&field, tokens), stems) in self.fields.iter().zip(&analysis.0).zip(&query.0) {
             for (stem, range) in tokens {
@@ -295,7 +310,8 @@ impl LexicalIndex {
                 let Some(word) = text.get(range.clone()) else {
                     continue;
                 };
-                if word.chars().count() < 3 || self.is_stop_word(word) {
+                let function_word = !content.iter().all(|k| k.contains(&range.start));
+                if word.chars().count() < 3 || function_word {
                     continue;
                 }
                 let key = word.to_lowercase();

@@ -103,6 +103,13 @@ pub fn rank(
         (true, Some(lexical)) => Some(lexical.query_terms(query.text)),
         _ => None,
     };
+    // Listing startups, the query is the challenge: its language, once for the whole list.
+    let query_lang = match (opts.explain, catalog.kind) {
+        (true, Kind::Startup) => {
+            explain::language(query.language.as_deref(), query.text, catalog.lexical)
+        }
+        _ => explain::Lang::En,
+    };
     let mut matches = Vec::with_capacity(chosen.len());
     for (n, (i, score)) in chosen.into_iter().enumerate() {
         let c = &candidates[i];
@@ -117,7 +124,7 @@ pub fn rank(
                 embedder,
                 sentences,
                 catalog,
-                (query, query_terms.as_ref()),
+                (query, query_terms.as_ref(), query_lang),
                 vector.as_deref(),
                 c,
                 record.as_ref(),

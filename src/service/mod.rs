@@ -46,6 +46,13 @@ pub enum ServiceError {
     /// A parameter or body field the caller got wrong.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// A stored record that no longer reads (the store is damaged, not the request).
+    #[error("stored {kind} record `{id}` is unreadable: {problem}")]
+    Corrupt {
+        kind: &'static str,
+        id: String,
+        problem: String,
+    },
     /// The embedding queue is full: retry shortly.
     #[error("{0}")]
     Busy(String),

@@ -117,9 +117,10 @@ impl Service {
                 kind: kind.plural(),
                 id: id.to_string(),
             })?;
-        serde_json::from_str(&record.data).map_err(|e| ServiceError::Invalid {
-            field: "id".into(),
-            message: format!("stored record `{id}` is unreadable: {e}"),
+        serde_json::from_str(&record.data).map_err(|e| ServiceError::Corrupt {
+            kind: kind.plural(),
+            id: id.to_string(),
+            problem: e.to_string(),
         })
     }
 
