@@ -49,6 +49,9 @@ pub struct Ranking {
     /// Demote records close to everything on the other side (default true; README "Ranking
     /// quality").
     hub_reduction: Option<bool>,
+    /// Lexical and hybrid modes: translate a German query's words into English for BM25
+    /// (default true; README "Ranking quality").
+    translate: Option<bool>,
 }
 
 impl Ranking {
@@ -83,6 +86,7 @@ impl Ranking {
             explain: self.explain.unwrap_or(true),
             lexical_weight: DEFAULT_LEXICAL_WEIGHT,
             hub_reduction: self.hub_reduction.unwrap_or(true),
+            translate: self.translate.unwrap_or(true),
         };
         opts.validate()
             .map_err(|(field, problem)| ApiError::invalid(field, problem))?;

@@ -104,6 +104,9 @@ pub struct RankArgs {
     /// Rank by plain similarity, without the hub reduction the API applies by default.
     #[arg(long)]
     pub no_hub_reduction: bool,
+    /// Match a German text's words in BM25 as written only, without their English translations.
+    #[arg(long)]
+    pub no_translate: bool,
     /// 0 = relevance order; up to 1 = spread the list over different kinds of records (MMR).
     #[arg(long, default_value_t = 0.0)]
     pub diversity: f32,
@@ -136,6 +139,7 @@ impl RankArgs {
             explain,
             lexical_weight: govmatch::rank::DEFAULT_LEXICAL_WEIGHT,
             hub_reduction: !self.no_hub_reduction,
+            translate: !self.no_translate,
         };
         opts.validate().map_err(|(field, problem)| {
             anyhow::anyhow!("--{}: {problem}", field.replace('_', "-"))

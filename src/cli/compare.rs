@@ -12,7 +12,8 @@ use govmatch::embed::{LongText, VectorCache};
 use govmatch::eval::beir::read_qrels_tsv;
 use govmatch::eval::trec::write_run;
 use govmatch::eval::{
-    compare, configurations, BeirDataset, Dataset, Metric, Prepared, QueryPrompt, Row, Search,
+    compare, configurations, shared_dir, BeirDataset, Dataset, Grid, JudgedSet, Metric, Prepared,
+    QueryPrompt, Row, Search,
 };
 use govmatch::model::{registry, Backend, Precision};
 use govmatch::rank::Mode;
@@ -23,8 +24,12 @@ use super::{progress_bar, ModelArgs};
 pub struct CompareArgs {
     /// A BEIR folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv); without it, the labelled
     /// sample given by --challenges, --startups and --qrels (default: the Hamburg sample).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "set")]
     beir: Option<PathBuf>,
+    /// A judged set of real records (e.g. data/realworld-judged): ids, languages and judgements
+    /// here, texts read from the shared folder (GOVMATCH_SHARED, default ../shared).
+    #[arg(long)]
+    set: Option<PathBuf>,
     #[arg(long, default_value = "test")]
     split: String,
     #[command(flatten)]
@@ -49,10 +54,14 @@ pub struct CompareArgs {
     /// Add a hub-reduced twin (CSLS, the served default) of every dense and hybrid row.
     #[arg(long)]
     hub_reduction: bool,
+    /// German → English translation of the BM25 query in lexical and hybrid rows: `on`, `off`
+    /// or both (`on,off`) to measure it.
+    #[arg(long, value_delimiter = ',', default_value = "on", value_parser = parse_on_off)]
+    translation: Vec<bool>,
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "ndcg@10,mrr@10,map@100,recall@10,recall@100"
+        default_value = "ndcg@10,mrr@10,map@100,recall@10,recall@100,judged@10"
     )]
     metrics: Vec<Metric>,
     /// Row (1-based) the others are tested against; the significance test uses the first metric.
@@ -88,15 +97,26 @@ pub struct CompareArgs {
 
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    let (data, long_default) = match &args.beir {
-        Some(dir) => {
+    let (data, long_default) = match (&args.beir, &args.set) {
+        (_, Some(dir)) => {
+            let set = JudgedSet::load(dir, &shared_dir())?;
+            let judged = set.qrels.len();
+            if judged == 0 {
+                eprintln!(
+                    "{}: no judgements yet; metrics are zero (use --runs to pool)",
+                    set.name
+                );
+            }
+            (Dataset::from_judged(&set), LongText::Window { overlap: 32 })
+        }
+        (Some(dir), None) => {
             let beir = BeirDataset::load(dir, &args.split)?;
             let name = dir
                 .file_name()
                 .map_or("beir".into(), |n| n.to_string_lossy().to_string());
             (Dataset::from_beir(&name, &beir), LongText::Truncate)
         }
-        None => {
+        (None, None) => {
             let challenges: Vec<Challenge> = read_jsonl(&args.sample.challenges)?;
             let startups: Vec<Startup> = read_jsonl(&args.sample.startups)?;
             let qrels = read_qrels_tsv(&args.sample.qrels)?;
@@ -108,15 +128,16 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         !args.metrics.is_empty(),
         "--metrics: give at least one metric"
     );
-    let configs = configurations(
-        &args.models,
-        &args.modes,
-        &args.search,
-        &args.diversity,
-        &args.prompts,
-        &args.lexical_weight,
-        args.hub_reduction,
-    );
+    let configs = configurations(&Grid {
+        models: &args.models,
+        modes: &args.modes,
+        searches: &args.search,
+        diversities: &args.diversity,
+        prompts: &args.prompts,
+        lexical_weights: &args.lexical_weight,
+        hub_reduction: args.hub_reduction,
+        translations: &args.translation,
+    });
     anyhow::ensure!(!configs.is_empty(), "--modes/--models: nothing to compare");
     anyhow::ensure!(
         (1..=configs.len()).contains(&args.baseline),
@@ -200,6 +221,14 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("`{other}` is not one of: on, off")),
+    }
+}
+
 fn table(
     data: &Dataset,
     rows: &[Row],
@@ -233,6 +262,37 @@ fn table(
             .p_value
             .map_or("base".to_string(), |p| format!("{p:.4}"));
         out.push_str(&format!(" {recall} | {:.0} | {p} |\n", row.queries_per_s));
+    }
+    let languages = data.language_groups();
+    if !languages.is_empty() {
+        out.push_str(&format!(
+            "\nby query language ({} and p against row {baseline} on that language's queries):\n\n| # | configuration |",
+            metrics.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+        ));
+        let counts = rows.first().map(|r| &r.by_language);
+        for lang in &languages {
+            let n = counts
+                .and_then(|c| c.iter().find(|l| &l.language == lang))
+                .map_or(0, |l| l.queries);
+            for m in metrics {
+                out.push_str(&format!(" {lang} {m} |"));
+            }
+            out.push_str(&format!(" {lang} p (n={n}) |"));
+        }
+        out.push_str("\n|---:|---|");
+        out.push_str(&"---:|".repeat(languages.len() * (metrics.len() + 1)));
+        out.push('\n');
+        for (n, row) in rows.iter().enumerate() {
+            out.push_str(&format!("| {} | {} |", n + 1, row.label));
+            for l in &row.by_language {
+                for v in &l.means {
+                    out.push_str(&format!(" {v:.4} |"));
+                }
+                let p = l.p_value.map_or("base".to_string(), |p| format!("{p:.4}"));
+                out.push_str(&format!(" {p} |"));
+            }
+            out.push('\n');
+        }
     }
     out
 }

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::run::{rank_queries, snapshot_of, Docs};
-use super::{evaluate, BeirDataset, Metric, Qrels, Run};
+use super::{evaluate, mean, BeirDataset, JudgedSet, Metric, Qrels, Run};
 use crate::domain::{Challenge, Startup};
 use crate::embed::cache::embed_in_chunks;
 use crate::embed::{CacheError, Embedder, Role, VectorCache};
@@ -27,6 +27,8 @@ pub struct Dataset {
     /// (id, text) of each document: the catalogue.
     pub docs: Vec<(String, String)>,
     pub qrels: Qrels,
+    /// Language of each query, where known: a comparison also reports each language alone.
+    pub languages: HashMap<String, String>,
 }
 
 impl Dataset {
@@ -45,6 +47,7 @@ impl Dataset {
                 .map(|d| (d.id.clone(), d.full_text()))
                 .collect(),
             qrels: data.qrels.clone(),
+            languages: HashMap::new(),
         }
     }
 
@@ -66,7 +69,30 @@ impl Dataset {
                 .map(|s| (s.id.clone(), s.embed_text()))
                 .collect(),
             qrels,
+            languages: challenges
+                .iter()
+                .filter_map(|c| Some((c.id.clone(), c.language.clone()?)))
+                .collect(),
         }
+    }
+
+    /// A judged set of real records; languages as the set declares them.
+    pub fn from_judged(set: &JudgedSet) -> Self {
+        let mut data =
+            Dataset::from_sample(&set.name, &set.challenges, &set.startups, set.qrels.clone());
+        data.languages = set.languages.clone();
+        data
+    }
+
+    /// The languages of the queries, sorted; empty when fewer than two are known.
+    pub fn language_groups(&self) -> Vec<String> {
+        let mut langs: Vec<String> = self.languages.values().cloned().collect();
+        langs.sort();
+        langs.dedup();
+        if langs.len() < 2 {
+            langs.clear();
+        }
+        langs
     }
 }
 
@@ -151,6 +177,9 @@ pub struct Config {
     /// similarity to its 10 nearest queries), as the served ranking does by default
     /// ([`crate::rank::hubness`]).
     pub hub_reduction: bool,
+    /// Lexical and hybrid rows: German queries also ask BM25 for their words' English
+    /// translations, as served by default.
+    pub translate: bool,
 }
 
 impl Config {
@@ -176,22 +205,51 @@ impl Config {
         if self.hub_reduction {
             parts.push("csls".into());
         }
+        if !self.translate && self.mode != Mode::Dense {
+            parts.push("no-translation".into());
+        }
         parts.join(" ")
     }
 }
 
+/// The values of each dimension a comparison crosses.
+#[derive(Clone, Copy)]
+pub struct Grid<'a> {
+    pub models: &'a [String],
+    pub modes: &'a [Mode],
+    pub searches: &'a [Search],
+    pub diversities: &'a [f32],
+    pub prompts: &'a [QueryPrompt],
+    pub lexical_weights: &'a [f32],
+    /// Add a hub-reduced twin of every dense and hybrid row.
+    pub hub_reduction: bool,
+    /// German → English translation on and/or off in rows with a BM25 list.
+    pub translations: &'a [bool],
+}
+
 /// Every combination asked for. Lexical rows use no model, search or prompt, so they appear
 /// once per diversity, after the dense and hybrid rows; the first row is the first model's.
-pub fn configurations(
-    models: &[String],
-    modes: &[Mode],
-    searches: &[Search],
-    diversities: &[f32],
-    prompts: &[QueryPrompt],
-    lexical_weights: &[f32],
-    hub_reduction: bool,
-) -> Vec<Config> {
+pub fn configurations(grid: &Grid) -> Vec<Config> {
+    let Grid {
+        models,
+        modes,
+        searches,
+        diversities,
+        prompts,
+        lexical_weights,
+        hub_reduction,
+        translations,
+    } = *grid;
     let mut out = Vec::new();
+    // Translation only changes rows with a BM25 list.
+    let served_translation = [true];
+    let translations_of = |mode: Mode| -> &[bool] {
+        if mode == Mode::Dense || translations.is_empty() {
+            &served_translation
+        } else {
+            translations
+        }
+    };
     let default_weight = [DEFAULT_LEXICAL_WEIGHT];
     for model in models {
         for &mode in modes.iter().filter(|&&m| m != Mode::Lexical) {
@@ -205,21 +263,24 @@ pub fn configurations(
                 for &query_prompt in prompts {
                     for &search in searches {
                         for &diversity in diversities {
-                            let config = Config {
-                                model: Some(model.clone()),
-                                mode,
-                                search,
-                                diversity,
-                                query_prompt,
-                                lexical_weight,
-                                hub_reduction: false,
-                            };
-                            let twin = hub_reduction.then(|| Config {
-                                hub_reduction: true,
-                                ..config.clone()
-                            });
-                            out.push(config);
-                            out.extend(twin);
+                            for &translate in translations_of(mode) {
+                                let config = Config {
+                                    model: Some(model.clone()),
+                                    mode,
+                                    search,
+                                    diversity,
+                                    query_prompt,
+                                    lexical_weight,
+                                    hub_reduction: false,
+                                    translate,
+                                };
+                                let twin = hub_reduction.then(|| Config {
+                                    hub_reduction: true,
+                                    ..config.clone()
+                                });
+                                out.push(config);
+                                out.extend(twin);
+                            }
                         }
                     }
                 }
@@ -233,15 +294,18 @@ pub fn configurations(
             if diversity > 0.0 && model.is_none() {
                 continue;
             }
-            out.push(Config {
-                model,
-                mode: Mode::Lexical,
-                search: Search::Exact,
-                diversity,
-                query_prompt: QueryPrompt::Query,
-                lexical_weight: DEFAULT_LEXICAL_WEIGHT,
-                hub_reduction: false,
-            });
+            for &translate in translations_of(Mode::Lexical) {
+                out.push(Config {
+                    model: model.clone(),
+                    mode: Mode::Lexical,
+                    search: Search::Exact,
+                    diversity,
+                    query_prompt: QueryPrompt::Query,
+                    lexical_weight: DEFAULT_LEXICAL_WEIGHT,
+                    hub_reduction: false,
+                    translate,
+                });
+            }
         }
     }
     out
@@ -340,8 +404,21 @@ pub struct Row {
     pub p_value: Option<f64>,
     /// Per query: id and the metric values.
     pub per_query: Vec<(String, Vec<f64>)>,
+    /// Per query language, when the dataset knows them.
+    pub by_language: Vec<LanguageRow>,
     #[serde(skip)]
     pub run: Run,
+}
+
+/// One row's results on the queries of one language.
+#[derive(Debug, Clone, Serialize)]
+pub struct LanguageRow {
+    pub language: String,
+    /// Queries evaluated (those with a relevant judgement).
+    pub queries: usize,
+    pub means: Vec<f64>,
+    /// The paired test on these queries alone, against the baseline row.
+    pub p_value: Option<f64>,
 }
 
 /// Runs every configuration and tests each against row `baseline` (0-based).
@@ -407,6 +484,7 @@ pub fn compare(
             explain: false,
             lexical_weight: config.lexical_weight,
             hub_reduction: config.hub_reduction,
+            translate: config.translate,
         };
         let start = Instant::now();
         let docs = Docs {
@@ -423,6 +501,27 @@ pub fn compare(
         )?;
         let secs = start.elapsed().as_secs_f64().max(1e-9);
         let evaluation = evaluate(&run, &data.qrels, metrics);
+        let by_language = data
+            .language_groups()
+            .into_iter()
+            .map(|lang| {
+                let values: Vec<&Vec<f64>> = evaluation
+                    .per_query
+                    .iter()
+                    .filter(|(q, _)| data.languages.get(q) == Some(&lang))
+                    .map(|(_, v)| v)
+                    .collect();
+                let means = (0..metrics.len())
+                    .map(|i| mean(&values.iter().map(|v| v[i]).collect::<Vec<_>>()))
+                    .collect();
+                LanguageRow {
+                    language: lang,
+                    queries: values.len(),
+                    means,
+                    p_value: None,
+                }
+            })
+            .collect();
         let index_recall_at_10 = match (config.search, query_vectors) {
             (Search::Hnsw { ef }, Some(vectors)) if config.mode != Mode::Lexical => {
                 Some(index_recall(snapshot, vectors, ef, 10))
@@ -437,15 +536,36 @@ pub fn compare(
             queries_per_s: data.queries.len() as f64 / secs,
             p_value: None,
             per_query: evaluation.per_query,
+            by_language,
             run,
         });
         progress(n + 1);
     }
-    let base: Vec<f64> = rows[baseline].per_query.iter().map(|(_, v)| v[0]).collect();
+    let first = |row: &Row, lang: Option<&String>| -> Vec<f64> {
+        row.per_query
+            .iter()
+            .filter(|(q, _)| lang.is_none_or(|l| data.languages.get(q) == Some(l)))
+            .map(|(_, v)| v[0])
+            .collect()
+    };
+    let base = rows[baseline].clone();
     for (n, row) in rows.iter_mut().enumerate() {
         if n != baseline {
-            let other: Vec<f64> = row.per_query.iter().map(|(_, v)| v[0]).collect();
-            row.p_value = Some(randomization_test(&base, &other, 10_000, 20261123));
+            let (overall, by_language) = {
+                let test = |lang| {
+                    randomization_test(&first(&base, lang), &first(row, lang), 10_000, 20261123)
+                };
+                let by: Vec<f64> = row
+                    .by_language
+                    .iter()
+                    .map(|l| test(Some(&l.language)))
+                    .collect();
+                (test(None), by)
+            };
+            row.p_value = Some(overall);
+            for (l, p) in row.by_language.iter_mut().zip(by_language) {
+                l.p_value = Some(p);
+            }
         }
     }
     Ok(rows)
@@ -532,15 +652,16 @@ mod tests {
         assert_eq!("hnsw@64".parse::<Search>(), Ok(Search::Hnsw { ef: 64 }));
         assert!("hnsw@0".parse::<Search>().is_err());
         assert!("flat".parse::<Search>().is_err());
-        let configs = configurations(
-            &["a".into(), "b".into()],
-            &[Mode::Dense, Mode::Lexical, Mode::Hybrid],
-            &[Search::Exact, Search::Hnsw { ef: 32 }],
-            &[0.0],
-            &[QueryPrompt::Query],
-            &[1.0],
-            false,
-        );
+        let configs = configurations(&Grid {
+            models: &["a".into(), "b".into()],
+            modes: &[Mode::Dense, Mode::Lexical, Mode::Hybrid],
+            searches: &[Search::Exact, Search::Hnsw { ef: 32 }],
+            diversities: &[0.0],
+            prompts: &[QueryPrompt::Query],
+            lexical_weights: &[1.0],
+            hub_reduction: false,
+            translations: &[true],
+        });
         // 2 models × 2 model modes × 2 searches, and one lexical row.
         assert_eq!(configs.len(), 9);
         assert_eq!(configs[0].label(), "a dense exact");

@@ -89,6 +89,19 @@ pub fn precision_at_k(ranked: &[(String, f32)], judged: &HashMap<String, i32>, k
     hits as f64 / k as f64
 }
 
+/// Share of the first `k` places (of `k`, not of the list) holding a judged document.
+pub fn judged_at_k(ranked: &[(String, f32)], judged: &HashMap<String, i32>, k: usize) -> f64 {
+    if k == 0 {
+        return 0.0;
+    }
+    let n = ranked
+        .iter()
+        .take(k)
+        .filter(|(doc, _)| judged.contains_key(doc))
+        .count();
+    n as f64 / k as f64
+}
+
 /// A metric at a cut-off, written as `ndcg@10`, `mrr@10`, `map@100`, `recall@100`, `p@5`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Metric {
@@ -97,6 +110,9 @@ pub enum Metric {
     Map(usize),
     Recall(usize),
     Precision(usize),
+    /// Share of the top k that has a judgement of any grade: how far a pooled set's scores can
+    /// be trusted for this run (unjudged records count as not relevant).
+    Judged(usize),
 }
 
 impl Metric {
@@ -107,7 +123,8 @@ impl Metric {
             | Metric::Mrr(k)
             | Metric::Map(k)
             | Metric::Recall(k)
-            | Metric::Precision(k) => k,
+            | Metric::Precision(k)
+            | Metric::Judged(k) => k,
         }
     }
 
@@ -118,6 +135,7 @@ impl Metric {
             Metric::Map(k) => map_at_k(ranked, judged, k),
             Metric::Recall(k) => recall_at_k(ranked, judged, k),
             Metric::Precision(k) => precision_at_k(ranked, judged, k),
+            Metric::Judged(k) => judged_at_k(ranked, judged, k),
         }
     }
 }
@@ -130,6 +148,7 @@ impl std::fmt::Display for Metric {
             Metric::Map(k) => ("map", k),
             Metric::Recall(k) => ("recall", k),
             Metric::Precision(k) => ("precision", k),
+            Metric::Judged(k) => ("judged", k),
         };
         write!(f, "{name}@{k}")
     }
@@ -150,8 +169,9 @@ impl std::str::FromStr for Metric {
             "map" => Ok(Metric::Map(k)),
             "recall" | "r" => Ok(Metric::Recall(k)),
             "precision" | "p" => Ok(Metric::Precision(k)),
+            "judged" => Ok(Metric::Judged(k)),
             other => Err(format!(
-                "unknown metric `{other}` (ndcg, mrr, map, recall, precision)"
+                "unknown metric `{other}` (ndcg, mrr, map, recall, precision, judged)"
             )),
         }
     }

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, DisjunctionMaxQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
 };
@@ -15,6 +15,8 @@ use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
 };
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use super::dictionary::Dictionary;
 
 /// Why the lexical index failed: tantivy's errors, which only arise from resource exhaustion
 /// (it lives in memory).
@@ -48,6 +50,19 @@ pub struct LexicalIndex {
     /// ("das", "von", "the") from content words.
     stop_filters: Vec<(Language, TextAnalyzer)>,
     analysed: Mutex<HashMap<u64, Arc<Analysis>>>,
+    /// German → English translations for German queries; `None` keeps BM25 monolingual.
+    dictionary: Option<Arc<Dictionary>>,
+}
+
+/// Most distinct German words of one query that are translated.
+const MAX_TRANSLATED_WORDS: usize = 256;
+
+/// One German query word's English alternatives, each the English stems of one translation.
+struct TranslatedWord {
+    german: String,
+    /// How often the word occurs in the query (its weight, as for untranslated terms).
+    count: f32,
+    alternatives: Vec<Vec<String>>,
 }
 
 fn analyzer(language: Language) -> TextAnalyzer {
@@ -61,8 +76,14 @@ fn analyzer(language: Language) -> TextAnalyzer {
 }
 
 impl LexicalIndex {
-    /// An empty index; fill it with [`upsert_many`](Self::upsert_many).
+    /// An empty index with the process's dictionary ([`Dictionary::shared`]); fill it with
+    /// [`upsert_many`](Self::upsert_many).
     pub fn new() -> Result<Self, LexicalError> {
+        Self::with_dictionary(Dictionary::shared())
+    }
+
+    /// An empty index translating German queries with `dictionary` (none: monolingual).
+    pub fn with_dictionary(dictionary: Option<Arc<Dictionary>>) -> Result<Self, LexicalError> {
         let mut schema = Schema::builder();
         let id = schema.add_text_field("id", STRING | STORED);
         let mut fields = Vec::new();
@@ -103,6 +124,7 @@ impl LexicalIndex {
             analyzers,
             stop_filters,
             analysed: Mutex::new(HashMap::new()),
+            dictionary,
         })
     }
 
@@ -161,12 +183,98 @@ impl LexicalIndex {
         terms
     }
 
-    /// The `n` best records for `text` by BM25, best first, ties by id.
+    /// Whether this index translates German queries.
+    pub fn translates(&self) -> bool {
+        self.dictionary.is_some()
+    }
+
+    /// The English alternatives of each German content word of `text`, when `text` is German
+    /// and there is a dictionary; empty otherwise.
+    fn translated_words(&self, text: &str) -> Vec<TranslatedWord> {
+        let Some(dictionary) = &self.dictionary else {
+            return Vec::new();
+        };
+        if self.language_of(text) != Language::German {
+            return Vec::new();
+        }
+        let Some((_, stop)) = self
+            .stop_filters
+            .iter()
+            .find(|(l, _)| *l == Language::German)
+        else {
+            return Vec::new();
+        };
+        let mut counts: HashMap<String, f32> = HashMap::new();
+        let mut order: Vec<String> = Vec::new();
+        let mut stream = stop.clone();
+        let mut stream = stream.token_stream(text);
+        while stream.advance() {
+            let word = &stream.token().text;
+            if word.chars().count() < 3 || word.chars().all(|c| c.is_ascii_digit()) {
+                continue;
+            }
+            let c = counts.entry(word.clone()).or_default();
+            if *c == 0.0 {
+                order.push(word.clone());
+            }
+            *c += 1.0;
+        }
+        let mut english = self.analyzers[0].clone();
+        let mut out = Vec::new();
+        for word in order.into_iter().take(MAX_TRANSLATED_WORDS) {
+            let count = counts[&word];
+            for t in dictionary.translate(&word) {
+                let mut alternatives: Vec<Vec<String>> = Vec::new();
+                for phrase in &t.english {
+                    let mut stream = english.token_stream(phrase);
+                    let mut stems = Vec::new();
+                    while stream.advance() {
+                        stems.push(stream.token().text.clone());
+                    }
+                    if !stems.is_empty() && !alternatives.contains(&stems) {
+                        alternatives.push(stems);
+                    }
+                }
+                if !alternatives.is_empty() {
+                    out.push(TranslatedWord {
+                        german: if t.part == t.source {
+                            word.clone()
+                        } else {
+                            format!("{} ({})", word, t.part)
+                        },
+                        count,
+                        alternatives,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The `n` best records for `text` by BM25, best first, ties by id. A German text also
+    /// asks for the English translations of its words ([`search_with`](Self::search_with)).
     pub fn search(&self, text: &str, n: usize) -> Result<Vec<LexicalHit>, LexicalError> {
+        self.search_with(text, n, true)
+    }
+
+    /// [`search`](Self::search), with German → English translation on or off. Each German
+    /// word's translations form one disjunction (the best-scoring alternative counts, once), so
+    /// a word with ten dictionary senses weighs no more than a word with one.
+    pub fn search_with(
+        &self,
+        text: &str,
+        n: usize,
+        translate: bool,
+    ) -> Result<Vec<LexicalHit>, LexicalError> {
         let terms = self.terms(text);
         if terms.is_empty() || n == 0 {
             return Ok(Vec::new());
         }
+        let translated = if translate {
+            self.translated_words(text)
+        } else {
+            Vec::new()
+        };
         // A term repeated in the query counts once per repetition in BM25; one boosted clause
         // per distinct term scores the same and keeps long challenge texts cheap to search.
         let mut counts: HashMap<Term, f32> = HashMap::new();
@@ -187,8 +295,63 @@ impl LexicalIndex {
                 (Occur::Should, q)
             })
             .collect();
-        let query = BooleanQuery::new(clauses);
+        let mut clauses = clauses;
         let searcher = self.reader.searcher();
+        let english = self.fields[0];
+        let docs = searcher.num_docs() as f32;
+        let idf = |df: u64| (1.0 + (docs - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
+        let df = |stem: &str| {
+            searcher
+                .doc_freq(&Term::from_field_text(english, stem))
+                .unwrap_or(0)
+        };
+        for word in translated {
+            // One word's translations weigh as one term whose documents are all of theirs
+            // (Pirkola's structured query): a rare mistranslation ("Bürger" → "burgher") cannot
+            // outweigh the common sense, and a word with many senses is not a rare term.
+            let all_df: u64 = word
+                .alternatives
+                .iter()
+                .map(|stems| stems.iter().map(|s| df(s)).min().unwrap_or(0))
+                .sum();
+            if all_df == 0 {
+                continue;
+            }
+            let word_idf = idf(all_df.min(docs as u64));
+            let alternatives: Vec<Box<dyn Query>> = word
+                .alternatives
+                .into_iter()
+                .filter_map(|stems| -> Option<Box<dyn Query>> {
+                    let own_idf: f32 = stems.iter().map(|s| idf(df(s))).sum();
+                    if stems.iter().any(|s| df(s) == 0) || own_idf <= 0.0 {
+                        return None;
+                    }
+                    let parts: Vec<(Occur, Box<dyn Query>)> = stems
+                        .iter()
+                        .map(|stem| -> (Occur, Box<dyn Query>) {
+                            let term = Term::from_field_text(english, stem);
+                            (
+                                Occur::Must,
+                                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                            )
+                        })
+                        .collect();
+                    let q: Box<dyn Query> = Box::new(BooleanQuery::new(parts));
+                    Some(Box::new(BoostQuery::new(q, word_idf / own_idf)))
+                })
+                .collect();
+            if alternatives.is_empty() {
+                continue;
+            }
+            let q: Box<dyn Query> = Box::new(DisjunctionMaxQuery::new(alternatives));
+            let q: Box<dyn Query> = if word.count > 1.0 {
+                Box::new(BoostQuery::new(q, word.count))
+            } else {
+                q
+            };
+            clauses.push((Occur::Should, q));
+        }
+        let query = BooleanQuery::new(clauses);
         let top = searcher.search(&query, &TopDocs::with_limit(n))?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -282,30 +445,53 @@ impl LexicalIndex {
         best.0
     }
 
-    /// The stems of a query per field, computed once per request for [`shared_terms`].
+    /// The stems of a query per field, and the English stems its German words translate to,
+    /// computed once per request for [`shared_terms`](Self::shared_terms).
     pub fn query_terms(&self, text: &str) -> QueryTerms {
-        QueryTerms(
-            self.analysis(text)
+        let mut translated = HashMap::new();
+        for word in self.translated_words(text) {
+            for stem in word.alternatives.into_iter().flatten() {
+                translated
+                    .entry(stem)
+                    .or_insert_with(|| word.german.clone());
+            }
+        }
+        QueryTerms {
+            stems: self
+                .analysis(text)
                 .0
                 .iter()
                 .map(|tokens| tokens.iter().map(|(stem, _)| stem.clone()).collect())
                 .collect(),
-        )
+            translated,
+        }
     }
 
     /// Words of `text` whose stems the query shares, rarest in the catalogue first, as they
-    /// are written in `text`: the "key terms" of an explanation.
+    /// are written in `text`: the "key terms" of an explanation. A word reached through a
+    /// translation shows it: "ladesäule → charging".
     pub fn shared_terms(&self, query: &QueryTerms, text: &str, max: usize) -> Vec<String> {
         let searcher = self.reader.searcher();
         let analysis = self.analysis(text);
         // Function words of any language never explain a match.
         let content = self.content_word_starts(text);
         let mut best: HashMap<String, (u64, String)> = HashMap::new();
-        for ((&field, tokens), stems) in self.fields.iter().zip(&analysis.0).zip(&query.0) {
+        for (f, ((&field, tokens), stems)) in self
+            .fields
+            .iter()
+            .zip(&analysis.0)
+            .zip(&query.stems)
+            .enumerate()
+        {
             for (stem, range) in tokens {
-                if !stems.contains(stem) {
+                // Translations are English stems: only the English field can share them.
+                let via = if stems.contains(stem) {
+                    None
+                } else if f == 0 && query.translated.contains_key(stem) {
+                    query.translated.get(stem)
+                } else {
                     continue;
-                }
+                };
                 // Offsets point into `text`: the word as written.
                 let Some(word) = text.get(range.clone()) else {
                     continue;
@@ -321,7 +507,11 @@ impl LexicalIndex {
                 let df = searcher
                     .doc_freq(&Term::from_field_text(field, stem))
                     .unwrap_or(u64::MAX);
-                best.insert(key, (df, word.to_string()));
+                let shown = match via {
+                    Some(german) => format!("{german} → {word}"),
+                    None => word.to_string(),
+                };
+                best.insert(key, (df, shown));
             }
         }
         let mut terms: Vec<(u64, String)> = best.into_values().collect();
@@ -336,12 +526,63 @@ const ANALYSIS_CACHE_LIMIT: usize = 50_000;
 /// Tokens per field: stem and the byte range of the word it came from.
 struct Analysis(Vec<Vec<(String, std::ops::Range<usize>)>>);
 
-/// A query's stems per analysed field.
-pub struct QueryTerms(Vec<HashSet<String>>);
+/// A query's stems per analysed field, and the German word behind each English stem its
+/// translations brought in.
+pub struct QueryTerms {
+    stems: Vec<HashSet<String>>,
+    translated: HashMap<String, String>,
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn german_queries_reach_english_profiles_through_the_dictionary() {
+        let dictionary = Dictionary::parse(
+            "Ladesäule {f} :: charging station; charging post\nBürger {m} :: citizen\n\
+             Kommunikation {f} :: communication\nfrei {adj} :: free; vacant\n",
+        );
+        let index = LexicalIndex::with_dictionary(Some(Arc::new(dictionary))).unwrap();
+        index
+            .upsert_many([
+                ("ev", "Sensors report vacant charging stations to drivers."),
+                (
+                    "chat",
+                    "A chatbot for citizen communication with city halls.",
+                ),
+                ("bakery", "A bakery with free coffee."),
+            ])
+            .unwrap();
+        let german =
+            "Die Sensoren melden die freie Ladesäule und die Bürgerkommunikation der Stadt";
+        let monolingual = index
+            .search_with("Wir suchen eine Ladesäule für die Stadt", 3, false)
+            .unwrap();
+        assert!(monolingual.is_empty(), "{monolingual:?}");
+        let hits = index
+            .search_with("Wir suchen eine Ladesäule für die Stadt", 3, true)
+            .unwrap();
+        assert_eq!(hits[0].id, "ev", "{hits:?}");
+        // A compound's parts are translated: Bürgerkommunikation → citizen, communication.
+        let hits = index
+            .search("Verbesserung der Bürgerkommunikation in der Verwaltung", 3)
+            .unwrap();
+        assert_eq!(hits[0].id, "chat", "{hits:?}");
+        // The explanation says which German word a shared English word stands for.
+        let terms = index.shared_terms(
+            &index.query_terms(german),
+            "Sensors report vacant charging stations to drivers.",
+            6,
+        );
+        assert!(
+            terms.iter().any(|t| t.starts_with("ladesäule → ")),
+            "{terms:?}"
+        );
+        // An English query is not translated: "free" stays English, "die" is no German word here.
+        let q = index.query_terms("free coffee for everyone");
+        assert!(q.translated.is_empty());
+    }
 
     #[test]
     fn stems_german_and_english_and_replaces_by_id() {

@@ -5,6 +5,7 @@
 //! One file per step: [`retrieve`] (dense and lexical candidate lists) → [`score`] (merge,
 //! fuse, filter by score, order, diversify) → [`explain`] (reasons for each listed record).
 
+pub mod dictionary;
 pub mod explain;
 pub mod fusion;
 pub mod hubness;
@@ -20,6 +21,7 @@ use crate::domain::{Kind, Match, Record};
 use crate::embed::Embedder;
 use crate::index::{Facets, Snapshot};
 
+pub use dictionary::Dictionary;
 pub use hubness::{Hubness, LiveHubness};
 pub use lexical::{LexicalError, LexicalHit, LexicalIndex};
 pub use options::{Mode, RankError, RankOptions, DEFAULT_LEXICAL_WEIGHT};

@@ -67,11 +67,15 @@ pub struct RankOptions {
     pub lexical_weight: f32,
     /// Demote records close to everything (see [`hubness`]) when the catalogue carries their
     /// hubness; dense and hybrid modes.
-    #[serde(default = "hub_reduction_default")]
+    #[serde(default = "yes")]
     pub hub_reduction: bool,
+    /// Lexical and hybrid modes: a German query also asks for its words' English
+    /// translations ([`super::Dictionary`]), so it reaches English profiles through BM25.
+    #[serde(default = "yes")]
+    pub translate: bool,
 }
 
-fn hub_reduction_default() -> bool {
+fn yes() -> bool {
     true
 }
 
@@ -94,6 +98,7 @@ impl Default for RankOptions {
             explain: true,
             lexical_weight: DEFAULT_LEXICAL_WEIGHT,
             hub_reduction: true,
+            translate: true,
         }
     }
 }

@@ -98,7 +98,7 @@ pub fn lexical(
         pool * 5
     };
     Ok(index
-        .search(text, want)?
+        .search_with(text, want, opts.translate)?
         .into_iter()
         .filter(|h| !excluded.contains(h.id.as_str()))
         // Without a filter there is nothing to check here; the facets and vectors of the

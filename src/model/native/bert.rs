@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::ops;
 use super::weights::WeightFile;
-use super::{attention, for_each_row, split, EmbeddingTable, Linear, Precision, Seq};
+use super::{attention, for_each_row, split, EmbeddingTable, Linear, Precision, Rows, Seq};
 use crate::model::{
     read_json, Backend, BertEncoder, Encoder, LoadOptions, ModelError, ModelInfo, Pooling,
     TokenBatch,
@@ -234,7 +234,22 @@ impl NativeBert {
         let eps = self.config.layer_norm_eps;
         let m = x.len() / h;
         let qkv = layer.qkv.forward(&x, m, None);
-        let ctx = attention(&qkv, seqs, m, h, self.config.num_attention_heads);
+        let heads = self.config.num_attention_heads;
+        let dh = h / heads;
+        let part = |offset| Rows {
+            buf: &qkv,
+            stride: 3 * h,
+            offset,
+        };
+        let ctx = attention(
+            part(0),
+            part(h),
+            part(2 * h),
+            seqs,
+            m,
+            (heads, heads, dh),
+            1.0 / (dh as f32).sqrt(),
+        );
         let mut h1 = layer.attn_out.forward(&ctx, m, Some(&x));
         drop((x, qkv, ctx));
         for_each_row(&mut h1, h, |_, r| {

@@ -292,14 +292,32 @@ fn split(batch: &TokenBatch, positions: usize, vocab: usize) -> Result<Vec<Seq<'
     Ok(seqs)
 }
 
-/// Multi-head self-attention of every sequence on its own tokens (nothing to mask: no padding).
-///
-/// `qkv` holds, per token row, the `h`-wide query, key and value side by side (`3h` wide); the
-/// result is the `[m, h]` context, heads side by side.
-fn attention(qkv: &[f32], seqs: &[Seq], m: usize, h: usize, heads: usize) -> Vec<f32> {
-    let dh = h / heads;
-    let scale = 1.0 / (dh as f32).sqrt();
-    let mut ctx = vec![0f32; m * h];
+/// Where one projection's rows are: a buffer, its row stride and the column where head 0
+/// starts. BERT's fused QKV buffer serves all three with stride 3h; Gemma's are separate.
+#[derive(Clone, Copy)]
+struct Rows<'a> {
+    buf: &'a [f32],
+    stride: usize,
+    offset: usize,
+}
+
+/// Scaled dot-product attention within each sequence (every token sees every token of its
+/// own sequence, none of the padding or the other sequences), one job per sequence and query
+/// head. Query head `hd` reads key/value head `hd / (heads / kv_heads)` (grouped-query
+/// attention; BERT has as many key/value heads as query heads). Output: `[m, heads·dh]`.
+#[allow(clippy::too_many_arguments)]
+fn attention(
+    q: Rows,
+    k: Rows,
+    v: Rows,
+    seqs: &[Seq],
+    m: usize,
+    (heads, kv_heads, dh): (usize, usize, usize),
+    scale: f32,
+) -> Vec<f32> {
+    let width = heads * dh;
+    let group = heads / kv_heads.max(1);
+    let mut ctx = vec![0f32; m * width];
     let ctx_ptr = SyncPtr(ctx.as_mut_ptr());
     let jobs: Vec<(usize, usize)> = (0..seqs.len())
         .flat_map(|s| (0..heads).map(move |hd| (s, hd)))
@@ -312,14 +330,18 @@ fn attention(qkv: &[f32], seqs: &[Seq], m: usize, h: usize, heads: usize) -> Vec
     };
     jobs.par_iter().with_min_len(min_len).for_each(|&(s, hd)| {
         let (t0, len) = (seqs[s].start, seqs[s].len);
+        let kv = hd / group;
         let mut scores = vec![0f32; len * len];
-        let q = &qkv[t0 * 3 * h + hd * dh..];
-        let k = &qkv[t0 * 3 * h + h + hd * dh..];
-        let v = &qkv[t0 * 3 * h + 2 * h + hd * dh..];
-        assert!(v.len() >= (len - 1) * 3 * h + dh);
-        // SAFETY: q, k, v hold `len` rows of stride 3h from their offsets (checked for v,
-        // the last of the three); `scores` is len×len; the context block written is rows
-        // t0..t0+len, columns hd·dh..(hd+1)·dh of `ctx`, which no other job touches.
+        fn at<'b>(r: Rows<'b>, t0: usize, head: usize, dh: usize) -> &'b [f32] {
+            &r.buf[t0 * r.stride + r.offset + head * dh..]
+        }
+        let (qs, ks, vs) = (at(q, t0, hd, dh), at(k, t0, kv, dh), at(v, t0, kv, dh));
+        for (r, slice) in [(q, qs), (k, ks), (v, vs)] {
+            assert!(slice.len() >= (len - 1) * r.stride + dh);
+        }
+        // SAFETY: q, k and v hold `len` rows of their strides from their offsets (asserted
+        // above); `scores` is len×len; the context block written is rows t0..t0+len, columns
+        // hd·dh..(hd+1)·dh of `ctx`, which no other job touches.
         unsafe {
             gemm::gemm(
                 len,
@@ -329,11 +351,11 @@ fn attention(qkv: &[f32], seqs: &[Seq], m: usize, h: usize, heads: usize) -> Vec
                 1,
                 len as isize,
                 false,
-                q.as_ptr(),
+                qs.as_ptr(),
                 1,
-                3 * h as isize,
-                k.as_ptr(),
-                3 * h as isize,
+                q.stride as isize,
+                ks.as_ptr(),
+                k.stride as isize,
                 1,
                 0.0,
                 scale,
@@ -347,16 +369,16 @@ fn attention(qkv: &[f32], seqs: &[Seq], m: usize, h: usize, heads: usize) -> Vec
                 len,
                 dh,
                 len,
-                ctx_ptr.get().add(t0 * h + hd * dh),
+                ctx_ptr.get().add(t0 * width + hd * dh),
                 1,
-                h as isize,
+                width as isize,
                 false,
                 scores.as_ptr(),
                 1,
                 len as isize,
-                v.as_ptr(),
+                vs.as_ptr(),
                 1,
-                3 * h as isize,
+                v.stride as isize,
                 0.0,
                 1.0,
                 false,
