@@ -25,10 +25,16 @@ pub(crate) struct Architecture {
 /// `xlm-roberta` (multilingual-e5-base/-large) is deliberately absent: its tensor names match
 /// BERT's, but its positions start after the padding id, so BERT's loader would load it and
 /// silently compute different vectors.
-pub(crate) const ARCHITECTURES: &[Architecture] = &[Architecture {
-    model_types: &["bert"],
-    load: super::native::load_bert,
-}];
+pub(crate) const ARCHITECTURES: &[Architecture] = &[
+    Architecture {
+        model_types: &["bert"],
+        load: super::native::load_bert,
+    },
+    Architecture {
+        model_types: &["gemma3_text"],
+        load: super::native::load_gemma3,
+    },
+];
 
 /// The `model_type` values [`ARCHITECTURES`] knows, for error messages.
 pub(crate) fn known_model_types() -> Vec<&'static str> {
@@ -86,7 +92,7 @@ mod tests {
         let message = err.to_string();
         assert!(matches!(err, ModelError::UnknownArchitecture { .. }));
         assert!(
-            message.contains("`mamba`") && message.contains("known: bert"),
+            message.contains("`mamba`") && message.contains("known: bert, gemma3_text"),
             "{message}"
         );
     }

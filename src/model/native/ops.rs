@@ -172,6 +172,47 @@ multiversion! {
 }
 
 multiversion! {
+    /// GELU with the tanh approximation in place (`gelu_pytorch_tanh`, Gemma's activation).
+    pub fn gelu_tanh(x: &mut [f32]) {
+        const C: f32 = 0.797_884_6; // sqrt(2/pi)
+        for v in x.iter_mut() {
+            let y = (C * (*v + 0.044_715 * *v * *v * *v)).clamp(-15.0, 15.0);
+            // tanh(y) = 1 − 2 / (e^{2y} + 1), through the vectorisable exp.
+            let t = 1.0 - 2.0 / (exp(2.0 * y) + 1.0);
+            *v = 0.5 * *v * (1.0 + t);
+        }
+    }
+}
+
+multiversion! {
+    /// Gemma's RMS norm of one row in place: x / sqrt(mean(x²) + eps) · (1 + w).
+    pub fn rms_norm_one_plus(row: &mut [f32], w: &[f32], eps: f32) {
+        let mut sq = [0f32; LANES];
+        let chunks = row.chunks_exact(LANES);
+        let tail: f32 = chunks.remainder().iter().map(|v| v * v).sum();
+        for c in chunks {
+            for (a, v) in sq.iter_mut().zip(c) {
+                *a += v * v;
+            }
+        }
+        let mean = (sq.iter().sum::<f32>() + tail) / row.len() as f32;
+        let inv = 1.0 / (mean + eps).sqrt();
+        for (v, g) in row.iter_mut().zip(w) {
+            *v = *v * inv * (1.0 + g);
+        }
+    }
+}
+
+multiversion! {
+    /// `dst *= src`, element-wise.
+    pub fn mul_assign(dst: &mut [f32], src: &[f32]) {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d *= s;
+        }
+    }
+}
+
+multiversion! {
     /// `dst += src`, element-wise.
     pub fn add_assign(dst: &mut [f32], src: &[f32]) {
         for (d, s) in dst.iter_mut().zip(src) {
@@ -193,6 +234,29 @@ mod tests {
                 ((ours - libm) / libm).abs() < 1e-6,
                 "exp({x}): {ours} vs {libm}"
             );
+        }
+    }
+
+    #[test]
+    fn gelu_tanh_and_rms_norm_match_their_definitions() {
+        let xs: Vec<f32> = (-60..=60).map(|i| i as f32 / 10.0).collect();
+        let mut ours = xs.clone();
+        gelu_tanh(&mut ours);
+        for (&x, &g) in xs.iter().zip(&ours) {
+            let want = 0.5 * x * (1.0 + (0.797_884_6 * (x + 0.044_715 * x * x * x)).tanh());
+            assert!((g - want).abs() < 1e-5, "gelu_tanh({x}): {g} vs {want}");
+        }
+        let mut row = vec![1.0, -2.0, 3.0, 0.5];
+        let w = [0.0, 1.0, -0.5, 0.25];
+        let rms = (row.iter().map(|v| v * v).sum::<f32>() / 4.0 + 1e-6).sqrt();
+        let want: Vec<f32> = row
+            .iter()
+            .zip(&w)
+            .map(|(v, g)| v / rms * (1.0 + g))
+            .collect();
+        rms_norm_one_plus(&mut row, &w, 1e-6);
+        for (a, b) in row.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-6);
         }
     }
 
