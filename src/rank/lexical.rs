@@ -308,7 +308,10 @@ impl LexicalIndex {
         for word in translated {
             // One word's translations weigh as one term whose documents are all of theirs
             // (Pirkola's structured query): a rare mistranslation ("Bürger" → "burgher") cannot
-            // outweigh the common sense, and a word with many senses is not a rare term.
+            // outweigh the common sense, and a word with many senses is not a rare term. The
+            // words of a phrase translation each count ("Ladesäule" → "charging post" also
+            // finds "charging stations"): on the real judged set requiring all of them lowered
+            // German hybrid nDCG@10 from 0.270 to 0.209.
             let all_df: u64 = word
                 .alternatives
                 .iter()
@@ -331,7 +334,7 @@ impl LexicalIndex {
                         .map(|stem| -> (Occur, Box<dyn Query>) {
                             let term = Term::from_field_text(english, stem);
                             (
-                                Occur::Must,
+                                Occur::Should,
                                 Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
                             )
                         })
