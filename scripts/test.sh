@@ -7,6 +7,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --release --locked
 target/release/govmatch models fetch
-# EmbeddingGemma-300M (~1.15 GB, fetched only when named) for its faithfulness test.
-target/release/govmatch models fetch --model embeddinggemma-300m
 cargo test --release --locked

@@ -19,15 +19,17 @@ fn run(args: &[&str]) -> (bool, String, String) {
 }
 
 #[test]
-fn models_list_shows_both_models_installed() {
+fn models_list_shows_every_model_installed() {
     let (ok, out, err) = run(&["models", "list"]);
     assert!(ok, "{err}");
-    assert!(
-        out.contains("multilingual-e5-small") && out.contains("(default)"),
-        "{out}"
-    );
+    let default = out
+        .lines()
+        .find(|l| l.contains("(default)"))
+        .unwrap_or_default();
+    assert!(default.starts_with("embeddinggemma-300m"), "{out}");
+    assert!(out.contains("multilingual-e5-small"), "{out}");
     assert!(out.contains("all-MiniLM-L6-v2"), "{out}");
-    assert_eq!(out.matches(" installed").count(), 2, "{out}");
+    assert_eq!(out.matches(" installed").count(), 3, "{out}");
 }
 
 #[test]

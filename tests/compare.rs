@@ -11,6 +11,8 @@ fn compare(cache: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> (S
     cmd.args([
         "eval",
         "compare",
+        "--models",
+        "multilingual-e5-small,all-MiniLM-L6-v2",
         "--search",
         "exact",
         "--precision",

@@ -38,6 +38,20 @@ fn fetch_installs_once_then_verifies_and_repairs() {
 }
 
 #[test]
+fn the_reassembled_embeddinggemma_matches_every_pinned_file() {
+    // Installed by `models fetch` from 25 split-zip wheels, each file checked against its pin.
+    let dir = common::models_dir().join("embeddinggemma-300m");
+    assert_eq!(verify(&dir).unwrap(), Ok(()));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("govmatch-model.json")).unwrap()).unwrap();
+    assert_eq!(manifest["sources"].as_array().unwrap().len(), 25);
+    assert_eq!(
+        manifest["files"]["model.safetensors"],
+        "cbf5a78393b6a033e0b8a63a57549964f7ed5c6fbeb4ba0694214f36123f2fd2"
+    );
+}
+
+#[test]
 fn damaged_weights_are_a_clear_error_not_a_crash() {
     let src = common::models_dir().join("all-MiniLM-L6-v2");
     let dir = tempfile::tempdir().unwrap();

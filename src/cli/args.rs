@@ -13,7 +13,8 @@ use govmatch::rank::{Mode, RankOptions};
 /// Which model to use and how to feed it; shared by every command that embeds.
 #[derive(Args, Clone, Debug)]
 pub struct ModelArgs {
-    /// A known model name (multilingual-e5-small, all-MiniLM-L6-v2) or a model directory.
+    /// A known model name (embeddinggemma-300m, multilingual-e5-small, all-MiniLM-L6-v2) or a
+    /// model directory.
     #[arg(long, short, default_value = registry::DEFAULT_MODEL, env = "GOVMATCH_MODEL")]
     pub model: String,
     /// Where known models are installed.

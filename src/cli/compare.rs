@@ -35,7 +35,7 @@ pub struct CompareArgs {
     #[command(flatten)]
     sample: super::SampleFiles,
     /// Models to compare (names or directories).
-    #[arg(long, value_delimiter = ',', default_values_t = registry::KNOWN.iter().filter(|m| !m.on_request).map(|m| m.name.to_string()).collect::<Vec<_>>())]
+    #[arg(long, value_delimiter = ',', default_values_t = registry::KNOWN.iter().map(|m| m.name.to_string()).collect::<Vec<_>>())]
     models: Vec<String>,
     #[arg(long, value_delimiter = ',', default_value = "dense,lexical,hybrid")]
     modes: Vec<Mode>,

