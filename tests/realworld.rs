@@ -68,7 +68,7 @@ fn the_real_set_is_compared_per_language_and_translation_lifts_german_bm25() {
     );
     assert!(table.contains("by query language"), "{table}");
     assert!(
-        table.contains("de p (n=19)") && table.contains("en p (n=23)"),
+        table.contains("de p (n=20)") && table.contains("en p (n=23)"),
         "{table}"
     );
 
