@@ -128,7 +128,7 @@ impl Gemma3Config {
         }
         if c.num_key_value_heads == 0
             || !c.num_attention_heads.is_multiple_of(c.num_key_value_heads)
-            || c.head_dim % 2 != 0
+            || !c.head_dim.is_multiple_of(2)
         {
             return Err(unsupported(format!(
                 "{} query heads over {} key/value heads of width {}",
@@ -142,7 +142,7 @@ impl Gemma3Config {
     fn is_sliding(&self, l: usize) -> bool {
         match self.layer_types.get(l) {
             Some(t) => t == "sliding_attention",
-            None => (l + 1) % self.sliding_window_pattern.max(1) != 0,
+            None => !(l + 1).is_multiple_of(self.sliding_window_pattern.max(1)),
         }
     }
 
