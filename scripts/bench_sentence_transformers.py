@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """govmatch vs sentence-transformers: embedding speed, one-query latency and memory, one table.
 
-For every model (all-MiniLM-L6-v2, multilingual-e5-small) and every govmatch precision (f32,
+For every model (all-MiniLM-L6-v2, multilingual-e5-small; embeddinggemma-300m with --models) and
+every govmatch precision (f32,
 int8), in one session, alternating round by round:
   (a) `<govmatch> bench embed --model M --precision P --json` as a subprocess: texts/s and
       tokens/s over the first N corpus texts, then `--queries` short queries embedded one at a
@@ -182,7 +183,9 @@ def main() -> int:
         model = SentenceTransformer(str(d), device="cpu")
         prompts = getattr(model, "prompts", {}) or {}
         st[name] = {"model": model, "rss": rss_mb() - before,
-                    "passage": prompts.get("passage", ""), "query": prompts.get("query", "")}
+                    # The catalogue-side prompt is "passage" (e5) or "document" (EmbeddingGemma).
+                    "passage": prompts.get("passage", prompts.get("document", "")),
+                    "query": prompts.get("query", "")}
         docs = [st[name]["passage"] + t for t in texts]
         enc = model.tokenizer(docs, truncation=True, max_length=int(model.max_seq_length))
         st[name]["tokens"] = sum(len(x) for x in enc["input_ids"])
