@@ -247,9 +247,11 @@ mod tests {
     fn known_parameters_are_the_ranking_fields() {
         let names = field_names::<Ranking>();
         assert!(
-            names.contains(&"k") && names.contains(&"hub_reduction"),
+            names.contains(&"k")
+                && names.contains(&"hub_reduction")
+                && names.contains(&"translate"),
             "{names:?}"
         );
-        assert_eq!(names.len(), 10);
+        assert_eq!(names.len(), 11);
     }
 }
