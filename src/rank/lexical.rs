@@ -52,6 +52,9 @@ pub struct LexicalIndex {
     analysed: Mutex<HashMap<u64, Arc<Analysis>>>,
     /// German → English translations for German queries; `None` keeps BM25 monolingual.
     dictionary: Option<Arc<Dictionary>>,
+    /// Translated words per query text, remembered: a stored challenge is ranked and explained
+    /// again and again, and translating it is a dictionary lookup and an analysis per sense.
+    translated: Mutex<HashMap<u64, Arc<Vec<TranslatedWord>>>>,
 }
 
 /// Most distinct German words of one query that are translated.
@@ -125,6 +128,7 @@ impl LexicalIndex {
             stop_filters,
             analysed: Mutex::new(HashMap::new()),
             dictionary,
+            translated: Mutex::new(HashMap::new()),
         })
     }
 
@@ -189,8 +193,30 @@ impl LexicalIndex {
     }
 
     /// The English alternatives of each German content word of `text`, when `text` is German
-    /// and there is a dictionary; empty otherwise.
-    fn translated_words(&self, text: &str) -> Vec<TranslatedWord> {
+    /// and there is a dictionary; empty otherwise. Remembered per text.
+    fn translated_words(&self, text: &str) -> Arc<Vec<TranslatedWord>> {
+        if self.dictionary.is_none() {
+            return Arc::new(Vec::new());
+        }
+        let key = text_key(text);
+        if let Some(t) = self
+            .translated
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return t.clone();
+        }
+        let words = Arc::new(self.translate_text(text));
+        let mut cache = self.translated.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= ANALYSIS_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key, words.clone());
+        words
+    }
+
+    fn translate_text(&self, text: &str) -> Vec<TranslatedWord> {
         let Some(dictionary) = &self.dictionary else {
             return Vec::new();
         };
@@ -273,7 +299,7 @@ impl LexicalIndex {
         let translated = if translate {
             self.translated_words(text)
         } else {
-            Vec::new()
+            Arc::new(Vec::new())
         };
         // A term repeated in the query counts once per repetition in BM25; one boosted clause
         // per distinct term scores the same and keeps long challenge texts cheap to search.
@@ -305,7 +331,7 @@ impl LexicalIndex {
                 .doc_freq(&Term::from_field_text(english, stem))
                 .unwrap_or(0)
         };
-        for word in translated {
+        for word in translated.iter() {
             // One word's translations weigh as one term whose documents are all of theirs
             // (Pirkola's structured query): a rare mistranslation ("Bürger" → "burgher") cannot
             // outweigh the common sense, and a word with many senses is not a rare term. The
@@ -323,7 +349,7 @@ impl LexicalIndex {
             let word_idf = idf(all_df.min(docs as u64));
             let alternatives: Vec<Box<dyn Query>> = word
                 .alternatives
-                .into_iter()
+                .iter()
                 .filter_map(|stems| -> Option<Box<dyn Query>> {
                     let own_idf: f32 = stems.iter().map(|s| idf(df(s))).sum();
                     if stems.iter().any(|s| df(s) == 0) || own_idf <= 0.0 {
@@ -373,10 +399,7 @@ impl LexicalIndex {
     /// The tokens of `text` per field (stem, byte range), remembered: stemming is most of the
     /// cost of an explanation, and the same profiles are explained again and again.
     fn analysis(&self, text: &str) -> Arc<Analysis> {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        text.hash(&mut h);
-        let key = h.finish();
+        let key = text_key(text);
         if let Some(a) = self
             .analysed
             .lock()
@@ -452,10 +475,10 @@ impl LexicalIndex {
     /// computed once per request for [`shared_terms`](Self::shared_terms).
     pub fn query_terms(&self, text: &str) -> QueryTerms {
         let mut translated = HashMap::new();
-        for word in self.translated_words(text) {
-            for stem in word.alternatives.into_iter().flatten() {
+        for word in self.translated_words(text).iter() {
+            for stem in word.alternatives.iter().flatten() {
                 translated
-                    .entry(stem)
+                    .entry(stem.clone())
                     .or_insert_with(|| word.german.clone());
             }
         }
@@ -521,6 +544,13 @@ impl LexicalIndex {
         terms.sort_by(|x, y| x.0.cmp(&y.0).then_with(|| x.1.cmp(&y.1)));
         terms.into_iter().take(max).map(|(_, w)| w).collect()
     }
+}
+
+fn text_key(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 /// Texts whose analysis is remembered before the cache starts over.
