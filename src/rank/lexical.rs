@@ -198,22 +198,7 @@ impl LexicalIndex {
         if self.dictionary.is_none() {
             return Arc::new(Vec::new());
         }
-        let key = text_key(text);
-        if let Some(t) = self
-            .translated
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return t.clone();
-        }
-        let words = Arc::new(self.translate_text(text));
-        let mut cache = self.translated.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= ANALYSIS_CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(key, words.clone());
-        words
+        remembered(&self.translated, text, || self.translate_text(text))
     }
 
     fn translate_text(&self, text: &str) -> Vec<TranslatedWord> {
@@ -399,36 +384,23 @@ impl LexicalIndex {
     /// The tokens of `text` per field (stem, byte range), remembered: stemming is most of the
     /// cost of an explanation, and the same profiles are explained again and again.
     fn analysis(&self, text: &str) -> Arc<Analysis> {
-        let key = text_key(text);
-        if let Some(a) = self
-            .analysed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
-            return a.clone();
-        }
-        let fields = self
-            .analyzers
-            .iter()
-            .map(|analyzer| {
-                let mut analyzer = analyzer.clone();
-                let mut stream = analyzer.token_stream(text);
-                let mut tokens = Vec::new();
-                while stream.advance() {
-                    let t = stream.token();
-                    tokens.push((t.text.clone(), t.offset_from..t.offset_to));
-                }
-                tokens
-            })
-            .collect();
-        let a = Arc::new(Analysis(fields));
-        let mut cache = self.analysed.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= ANALYSIS_CACHE_LIMIT {
-            cache.clear();
-        }
-        cache.insert(key, a.clone());
-        a
+        remembered(&self.analysed, text, || {
+            let fields = self
+                .analyzers
+                .iter()
+                .map(|analyzer| {
+                    let mut analyzer = analyzer.clone();
+                    let mut stream = analyzer.token_stream(text);
+                    let mut tokens = Vec::new();
+                    while stream.advance() {
+                        let t = stream.token();
+                        tokens.push((t.text.clone(), t.offset_from..t.offset_to));
+                    }
+                    tokens
+                })
+                .collect();
+            Analysis(fields)
+        })
     }
 
     /// Per analysed language, the start offsets of the words of `text` that are not its
@@ -546,11 +518,26 @@ impl LexicalIndex {
     }
 }
 
-fn text_key(text: &str) -> u64 {
+/// `compute(text)` from `cache`, or computed once and kept (the cache starts over when full).
+fn remembered<T>(
+    cache: &Mutex<HashMap<u64, Arc<T>>>,
+    text: &str,
+    compute: impl FnOnce() -> T,
+) -> Arc<T> {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
-    h.finish()
+    let key = h.finish();
+    if let Some(v) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return v.clone();
+    }
+    let value = Arc::new(compute());
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= ANALYSIS_CACHE_LIMIT {
+        cache.clear();
+    }
+    cache.insert(key, value.clone());
+    value
 }
 
 /// Texts whose analysis is remembered before the cache starts over.
