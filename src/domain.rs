@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod quality;
 mod record;
 pub use record::{text_hash, Record};
 
@@ -394,6 +395,10 @@ pub struct Explanation {
     pub sentences: Vec<Evidence>,
     /// Words both texts use, rarest in the catalogue first.
     pub terms: Vec<String>,
+    /// Why the record was flagged contentless at ingest; such records are listed only when
+    /// low-quality records are asked for (`include_low_quality`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<String>,
 }
 
 /// The signals behind a score; absent parts did not contribute.
@@ -434,4 +439,107 @@ pub struct Evidence {
     pub text: String,
     /// Cosine similarity of this sentence to the query.
     pub similarity: f32,
+}
+
+/// Where a shortlisted startup stands in the venture-client pipeline: proposed → contacted →
+/// pilot → contract, or rejected (with a reason). The web app shows the German names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    Proposed,
+    Contacted,
+    Pilot,
+    Contract,
+    Rejected,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 5] = [
+        Stage::Proposed,
+        Stage::Contacted,
+        Stage::Pilot,
+        Stage::Contract,
+        Stage::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Proposed => "proposed",
+            Stage::Contacted => "contacted",
+            Stage::Pilot => "pilot",
+            Stage::Contract => "contract",
+            Stage::Rejected => "rejected",
+        }
+    }
+
+    /// The name the city's venture-client process uses.
+    pub fn german(self) -> &'static str {
+        match self {
+            Stage::Proposed => "vorgeschlagen",
+            Stage::Contacted => "kontaktiert",
+            Stage::Pilot => "Pilot",
+            Stage::Contract => "Vertrag",
+            Stage::Rejected => "abgelehnt",
+        }
+    }
+}
+
+impl std::str::FromStr for Stage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Stage::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s || st.german().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!(
+                    "`{s}` is not a stage; one of: {}",
+                    Stage::ALL.map(Stage::as_str).join(", ")
+                )
+            })
+    }
+}
+
+/// Longest shortlist note or rejection reason, in characters.
+pub const MAX_NOTE_CHARS: usize = 2000;
+
+/// One startup on a challenge's shortlist, as last changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShortlistEntry {
+    pub challenge: String,
+    pub startup: String,
+    pub stage: Stage,
+    /// Why it was rejected (required for `rejected`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub note: String,
+    /// Who made the last change (the signed-in key's label, or a name given).
+    pub changed_by: String,
+    /// RFC 3339, UTC.
+    pub changed_at: String,
+}
+
+impl ShortlistEntry {
+    /// Checks what a person typed, naming the field at fault.
+    pub fn validate(&self) -> Result<(), FieldError> {
+        for (field, value) in [
+            ("note", Some(self.note.as_str())),
+            ("reason", self.reason.as_deref()),
+        ] {
+            if value.is_some_and(|v| v.chars().count() > MAX_NOTE_CHARS) {
+                return Err(field_err(
+                    field,
+                    format!("is longer than {MAX_NOTE_CHARS} characters"),
+                ));
+            }
+        }
+        if self.stage == Stage::Rejected
+            && self.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+        {
+            return Err(field_err("reason", "is needed when a startup is rejected"));
+        }
+        Ok(())
+    }
 }

@@ -13,5 +13,6 @@ pub mod index;
 pub mod ingest;
 pub mod model;
 pub mod rank;
+pub mod register;
 pub mod service;
 pub mod store;

@@ -2,6 +2,7 @@
 
 mod api;
 mod cli;
+mod web;
 
 // The encoder allocates and frees tensors of tens of MiB per layer; glibc's malloc returns
 // those to the kernel each time (mmap/munmap), and the page faults cost as much as the

@@ -58,9 +58,32 @@ impl ApiKeys {
         self.0.is_empty()
     }
 
-    fn scope_of(&self, key: &str) -> Option<Scope> {
+    pub fn scope_of(&self, key: &str) -> Option<Scope> {
         self.0.get(&digest(key)).copied()
     }
+}
+
+/// Who made a change, as shortlists record it: the key's scope and the last characters of its
+/// hash (never the key), or `localhost` on a server without keys.
+pub fn label(keys: &ApiKeys, key: Option<&str>) -> String {
+    match key.and_then(|k| keys.scope_of(k).map(|s| (k, s))) {
+        Some((k, scope)) => format!(
+            "{} key …{}",
+            if scope == Scope::Write {
+                "write"
+            } else {
+                "read"
+            },
+            &hex::encode(digest(k))[60..]
+        ),
+        None => "localhost".to_string(),
+    }
+}
+
+/// The key a request presents, if exactly one.
+pub fn presented_key(headers: &HeaderMap) -> Option<String> {
+    let keys = presented(headers);
+    (keys.len() == 1).then(|| keys[0].clone())
 }
 
 /// What a route group demands: the server's keys and the scope its routes need.

@@ -15,6 +15,15 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message a person reads (the field is already named in it).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,

@@ -13,7 +13,9 @@ mod metrics;
 mod openapi;
 mod params;
 mod records;
+mod reports;
 mod routes;
+mod shortlist;
 mod state;
 
 use std::net::SocketAddr;
@@ -24,13 +26,14 @@ use govmatch::embed::queue::QueueLimits;
 use govmatch::embed::Embedder;
 use govmatch::service::{Service, ServiceOptions};
 
-pub use auth::ApiKeys;
+pub use auth::{label, ApiKeys, Scope};
+pub use error::ApiError;
 use metrics::Metrics;
 pub use routes::router;
+pub use state::{blocking, RequestId, Server};
 
 /// Threads of tokio's blocking pool (matches, writes, explanations).
 pub const MAX_BLOCKING_THREADS: usize = 32;
-use state::Server;
 
 /// How to run the server.
 pub struct ServeConfig {

@@ -15,7 +15,7 @@ use super::auth::{require_key, ApiKeys, Guard, Scope};
 use super::error::ApiError;
 use super::openapi::ApiDoc;
 use super::state::{request_id, Server};
-use super::{feedback, matches, meta, metrics, records};
+use super::{feedback, matches, meta, metrics, records, reports, shortlist};
 
 /// Largest body for record writes (bulk NDJSON); other routes keep axum's 2 MB.
 const MAX_WRITE_BODY: usize = 32 << 20;
@@ -39,6 +39,8 @@ pub fn router(server: Arc<Server>, keys: Arc<ApiKeys>) -> Router {
         .routes(routes!(matches::by_record))
         .routes(routes!(matches::free_text))
         .routes(routes!(records::get_record))
+        .routes(routes!(reports::exposure))
+        .routes(routes!(shortlist::get))
         .route_layer(guard(Scope::Read));
     let bulk = OpenApiRouter::new()
         .routes(routes!(records::upsert))
@@ -46,6 +48,7 @@ pub fn router(server: Arc<Server>, keys: Arc<ApiKeys>) -> Router {
     let write = OpenApiRouter::new()
         .routes(routes!(feedback::give))
         .routes(routes!(records::delete_record))
+        .routes(routes!(shortlist::put))
         .merge(bulk)
         .route_layer(guard(Scope::Write));
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -55,8 +58,10 @@ pub fn router(server: Arc<Server>, keys: Arc<ApiKeys>) -> Router {
         .split_for_parts();
     let metrics = server.metrics.clone();
     router
+        .merge(crate::web::router(server.clone(), keys.clone()))
         .fallback(|| async { ApiError::not_found("route", "no such route") })
         .layer(Extension(Arc::new(doc)))
+        .layer(Extension(keys))
         .layer(from_fn_with_state(metrics, metrics::track))
         .layer(from_fn(request_id))
         .with_state(server)

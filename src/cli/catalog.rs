@@ -206,6 +206,10 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
     }
     let index = sync(&store, &embedder, args.kind, &args.data)?;
     println!("{} index: {} records", args.kind.plural(), index.len());
+    println!(
+        "{}",
+        govmatch::ingest::quality::QualityReport::of(&mut store, args.kind)?.summary()
+    );
     if rejected > 0 {
         eprintln!("{rejected} record(s) rejected; the others were stored");
         return Ok(ExitCode::from(2));

@@ -11,6 +11,7 @@ mod demo;
 mod eval;
 mod models;
 mod plot;
+mod report;
 
 use std::process::ExitCode;
 
@@ -65,6 +66,12 @@ enum Command {
     /// Judgements given through `POST /v1/feedback`.
     #[command(subcommand)]
     Feedback(audit::FeedbackCommand),
+    /// Accountability reports: data quality and exposure fairness.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
+    /// The algorithm-register entry (UK ATRS fields).
+    #[command(subcommand)]
+    Register(report::RegisterCommand),
 }
 
 #[derive(Args)]
@@ -184,6 +191,8 @@ pub fn main() -> ExitCode {
         Command::Bench(cmd) => ok(bench::run(cmd)),
         Command::Audit(cmd) => ok(audit::audit(cmd)),
         Command::Feedback(cmd) => ok(audit::feedback(cmd)),
+        Command::Report(cmd) => ok(report::report(cmd)),
+        Command::Register(cmd) => ok(report::register(cmd)),
     };
     match result {
         Ok(code) => code,

@@ -56,3 +56,53 @@ pub fn bars(path: &Path, title: &str, rows: &[Row], metrics: &[Metric]) -> anyho
     root.present()?;
     Ok(())
 }
+
+/// Writes the Lorenz curves of an exposure report (one per run) against the line of equal
+/// exposure: the further below it, the more the lists concentrate on few startups.
+pub fn lorenz(path: &Path, report: &govmatch::service::ExposureReport) -> anyhow::Result<()> {
+    let root = SVGBackend::new(path, (560, 520)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "Startup exposure, top {} of {} challenges",
+                report.k, report.challenges
+            ),
+            ("sans-serif", 18),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0f64..1.0, 0f64..1.0)?;
+    chart
+        .configure_mesh()
+        .x_desc("share of startups, least exposed first")
+        .y_desc("share of all exposure")
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4)))?
+        .label("equal exposure")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], BLACK.mix(0.4)));
+    for (i, run) in report.runs.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        chart
+            .draw_series(LineSeries::new(
+                run.summary.lorenz.iter().copied(),
+                colour.stroke_width(2),
+            ))?
+            .label(format!(
+                "hub reduction {} (Gini {:.3})",
+                if run.hub_reduction { "on" } else { "off" },
+                run.summary.gini
+            ))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

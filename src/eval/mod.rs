@@ -3,6 +3,7 @@
 pub mod beir;
 pub mod compare;
 pub mod dense;
+pub mod exposure;
 pub mod judged;
 pub mod metrics;
 pub mod run;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Record;
+use crate::domain::{quality, Record};
 
 /// The filterable properties of one record, normalised to lower case.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -15,6 +15,10 @@ pub struct Facets {
     pub languages: Vec<String>,
     pub status: Option<String>,
     pub deadline: Option<String>,
+    /// Why the record says nothing to match on ([`quality::assess`]); such records are left
+    /// out of lists unless the filter includes low-quality records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contentless: Option<String>,
 }
 
 impl Facets {
@@ -31,6 +35,7 @@ impl Facets {
                 languages: s.languages.clone(),
                 status: None,
                 deadline: None,
+                contentless: quality::assess(record).contentless,
             },
             Record::Challenge(c) => Facets {
                 region: lower(&c.region),
@@ -39,6 +44,7 @@ impl Facets {
                 languages: lower(&c.language),
                 status: c.status.clone(),
                 deadline: c.deadline.clone(),
+                contentless: quality::assess(record).contentless,
             },
         }
     }
@@ -87,6 +93,11 @@ pub struct Filter {
     #[serde(default)]
     #[cfg_attr(feature = "cli", arg(long))]
     pub deadline_from: Option<String>,
+    /// Also list records flagged contentless at ingest (placeholder or near-empty text; see
+    /// `govmatch report quality`); their explanation says so.
+    #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub include_low_quality: bool,
 }
 
 /// A list given as a JSON array or as one comma-separated string (query strings, JSON).
@@ -170,6 +181,8 @@ impl Filter {
         Ok(())
     }
 
+    /// No condition on facets: every record passes except, by default, contentless ones
+    /// (which [`matches`](Self::matches) still checks).
     pub fn is_empty(&self) -> bool {
         self.region.is_empty()
             && self.stage.is_empty()
@@ -179,8 +192,16 @@ impl Filter {
             && self.deadline_from.is_none()
     }
 
+    /// Nothing to check at all: no facet conditions, and low-quality records included.
+    pub fn accepts_all(&self) -> bool {
+        self.is_empty() && self.include_low_quality
+    }
+
+    /// Whether a record passes: its facets meet every condition, and it has content or
+    /// low-quality records are included.
     pub fn matches(&self, f: &Facets) -> bool {
-        any_of(&self.region, &f.region)
+        (self.include_low_quality || f.contentless.is_none())
+            && any_of(&self.region, &f.region)
             && one_of(&self.stage, &f.stage)
             && any_of(&self.sectors, &f.sectors)
             && any_of(&self.language, &f.languages)

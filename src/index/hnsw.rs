@@ -68,6 +68,9 @@ pub struct HnswIndex {
     entries: Vec<Entry>,
     vectors: Vec<f32>,
     live: HashMap<String, usize>,
+    /// Live records flagged contentless: while there are none, the default filter (which
+    /// leaves them out) needs no check per point.
+    contentless: usize,
     /// The graph copied out for fast search; taken again after inserts.
     flat: OnceLock<FlatGraph>,
 }
@@ -99,12 +102,14 @@ impl HnswIndex {
             entries: Vec::with_capacity(items.len()),
             vectors: Vec::with_capacity(items.len() * dim),
             live: HashMap::new(),
+            contentless: 0,
             flat: OnceLock::new(),
         };
         let units: Vec<Vec<f32>> = items.iter().map(|(_, v)| unit(v)).collect();
         let batch: Vec<(&Vec<f32>, usize)> = units.iter().zip(0..).collect();
         index.graph.parallel_insert(&batch);
         for ((entry, _), v) in items.into_iter().zip(units) {
+            index.contentless += usize::from(entry.facets.contentless.is_some());
             index.live.insert(entry.id.clone(), index.entries.len());
             index.entries.push(Entry {
                 alive: true,
@@ -136,6 +141,17 @@ impl HnswIndex {
 
     pub fn is_empty(&self) -> bool {
         self.live.is_empty()
+    }
+
+    /// Whether any live record is flagged contentless.
+    pub fn has_contentless(&self) -> bool {
+        self.contentless > 0
+    }
+
+    /// Whether `filter` lets every live record through, so the search needs no check per
+    /// point.
+    pub fn passes_all(&self, filter: &Filter) -> bool {
+        filter.accepts_all() || (filter.is_empty() && !self.has_contentless())
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -175,6 +191,7 @@ impl HnswIndex {
         self.flat = OnceLock::new();
         self.vectors.extend_from_slice(&v);
         self.live.insert(entry.id.clone(), point);
+        self.contentless += usize::from(entry.facets.contentless.is_some());
         self.entries.push(Entry {
             alive: true,
             ..entry
@@ -186,6 +203,7 @@ impl HnswIndex {
         match self.live.remove(id) {
             Some(p) => {
                 self.entries[p].alive = false;
+                self.contentless -= usize::from(self.entries[p].facets.contentless.is_some());
                 true
             }
             None => false,
@@ -243,7 +261,7 @@ impl HnswIndex {
     /// Approximate search; filters and tombstones are applied inside the graph walk. `row` in
     /// the hits is a point id: look it up with [`entry`](Self::entry).
     pub fn search(&self, query: &[f32], k: usize, ef: Option<usize>, filter: &Filter) -> Vec<Hit> {
-        if filter.is_empty() {
+        if self.passes_all(filter) {
             self.search_where(query, k, ef, None)
         } else {
             self.search_where(query, k, ef, Some(&|e| filter.matches(&e.facets)))
@@ -341,6 +359,10 @@ impl HnswIndex {
             .filter(|(_, e)| e.alive)
             .map(|(p, e)| (e.id.clone(), p))
             .collect();
+        let contentless = entries
+            .iter()
+            .filter(|e| e.alive && e.facets.contentless.is_some())
+            .count();
         Ok(HnswIndex {
             params,
             dim,
@@ -348,6 +370,7 @@ impl HnswIndex {
             entries,
             vectors,
             live,
+            contentless,
             flat: OnceLock::new(),
         })
     }

@@ -119,7 +119,7 @@ impl Snapshot {
         let keep = |e: &Entry| !removed.contains(&e.id) && filter.matches(&e.facets);
         let hits = if exact {
             self.base.search_exact_where(query, k, &keep)
-        } else if removed.is_empty() && filter.is_empty() {
+        } else if removed.is_empty() && self.base.passes_all(filter) {
             self.base.search_where(query, k, ef, None)
         } else {
             self.base.search_where(query, k, ef, Some(&keep))

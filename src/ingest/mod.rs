@@ -5,6 +5,7 @@
 //! interrupted ingest keeps every chunk committed before it and nothing half-written.
 
 pub mod mapping;
+pub mod quality;
 pub mod read;
 
 use std::collections::HashMap;
@@ -212,7 +213,8 @@ pub fn store_records_then(
                 text_hash: text_hash.clone(),
             })
             .collect();
-        let c = store.upsert(kind, &stored, &key, &new)?;
+        let flags: Vec<_> = chunk.iter().map(quality::row).collect();
+        let c = store.upsert(kind, &stored, &flags, &key, &new)?;
         counts.stored.inserted += c.inserted;
         counts.stored.updated += c.updated;
         counts.stored.unchanged += c.unchanged;

@@ -54,6 +54,42 @@ pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// One hash naming an installed model's exact files: sha256 over each file's relative path
+/// and sha256 (from the install manifest when there is one, else read from disk), so two
+/// installs with the same fingerprint compute the same vectors.
+pub fn fingerprint(dir: &Path) -> Result<String, ModelError> {
+    let path = dir.join(MANIFEST);
+    let files: BTreeMap<String, String> = if path.exists() {
+        let text = fs::read_to_string(&path).map_err(ModelError::io(&path))?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|e| ModelError::io(&path)(std::io::Error::other(e)))?;
+        manifest.files
+    } else {
+        let mut files = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in fs::read_dir(&d).map_err(ModelError::io(&d))? {
+                let p = entry.map_err(ModelError::io(&d))?.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
+                    files.insert(rel, sha256_file(&p)?);
+                }
+            }
+        }
+        files
+    };
+    let mut h = Sha256::new();
+    for (name, hash) in &files {
+        h.update(name.as_bytes());
+        h.update(b"\t");
+        h.update(hash.as_bytes());
+        h.update(b"\n");
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
 /// Checks an installed model against its manifest; `Err(reason)` when it must be reinstalled.
 pub fn verify(dir: &Path) -> Result<Result<(), String>, ModelError> {
     let path = dir.join(MANIFEST);

@@ -294,12 +294,27 @@ pub fn explain_match(
         (Kind::Challenge, _) => Lang::En,
         (Kind::Startup, _) => query_lang,
     };
+    let quality = c.facets.as_ref().and_then(|f| f.contentless.clone());
+    let mut text = summary(lang, &c.parts, &facets, &evidence, &terms, demoted);
+    if let Some(reason) = &quality {
+        let warning = match lang {
+            Lang::De => format!(
+                "Profil ohne verwertbaren Inhalt ({reason}); gelistet, weil include_low_quality \
+                 gesetzt ist. "
+            ),
+            Lang::En => format!(
+                "Contentless profile ({reason}); listed because include_low_quality is set. "
+            ),
+        };
+        text.insert_str(0, &warning);
+    }
     Ok(Explanation {
-        summary: summary(lang, &c.parts, &facets, &evidence, &terms, demoted),
+        summary: text,
         scores: c.parts.clone(),
         facets,
         sentences: evidence,
         terms,
+        quality,
     })
 }
 

@@ -92,8 +92,11 @@ pub fn lexical(
         .lexical
         .ok_or(RankError::NoLexicalIndex(opts.mode))?;
     // BM25 cannot filter inside its search here: fetch more, keep those that pass.
-    let want = if opts.filter.is_empty() {
+    let want = if opts.filter.accepts_all() {
         pool
+    } else if opts.filter.is_empty() {
+        // Only contentless records are left out: few, and rarely high in BM25.
+        pool + pool / 2
     } else {
         pool * 5
     };
@@ -104,7 +107,7 @@ pub fn lexical(
         // Without a filter there is nothing to check here; the facets and vectors of the
         // candidates that stay are looked up once, while scoring.
         .filter(|h| {
-            opts.filter.is_empty()
+            opts.filter.accepts_all()
                 || catalog
                     .dense
                     .get(&h.id)

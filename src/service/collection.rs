@@ -72,6 +72,14 @@ impl Collection {
             .cloned()
     }
 
+    /// Every record, by id.
+    pub fn all(&self) -> Vec<Record> {
+        let map = self.records.read().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<Record> = map.values().cloned().collect();
+        all.sort_by(|a, b| a.id().cmp(b.id()));
+        all
+    }
+
     /// Every record's embedded text (for the sentence warm-up).
     pub fn texts(&self) -> Vec<String> {
         self.records

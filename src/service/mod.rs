@@ -10,7 +10,10 @@
 
 pub mod audit;
 mod collection;
+pub mod exposure;
 pub mod read;
+pub mod scouting;
+mod shortlist;
 pub mod warm;
 pub mod write;
 
@@ -28,6 +31,7 @@ use crate::store::{Store, StoreError};
 
 pub use audit::AuditLog;
 pub use collection::Collection;
+pub use exposure::ExposureReport;
 pub use read::{Asker, Served};
 pub use warm::Warmed;
 pub use write::Written;
@@ -115,7 +119,8 @@ impl Service {
         data_dir: &Path,
         options: ServiceOptions,
     ) -> Result<Self, ServiceError> {
-        let store = Store::open(data_dir)?;
+        let mut store = Store::open(data_dir)?;
+        crate::ingest::quality::backfill(&mut store)?;
         let startups = Collection::open(&store, &embedder, Kind::Startup, data_dir)?;
         let challenges = Collection::open(&store, &embedder, Kind::Challenge, data_dir)?;
         let started = std::time::Instant::now();

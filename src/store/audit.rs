@@ -97,6 +97,14 @@ impl Store {
         self.audit_query("", params![])
     }
 
+    /// Every list served for the stored record `id` of `kind` (plural), oldest first.
+    pub fn audit_for(&self, kind: &str, id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit_query(
+            "WHERE json_extract(query, '$.kind') = ?1 AND json_extract(query, '$.id') = ?2",
+            params![kind, id],
+        )
+    }
+
     /// The latest audit entry of a request, if it was served here.
     pub fn audit_entry(&self, request_id: &str) -> Result<Option<AuditEntry>, StoreError> {
         Ok(self

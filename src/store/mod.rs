@@ -5,10 +5,13 @@
 //! transaction, so a crash leaves the last committed state.
 
 mod audit;
+mod quality;
+mod shortlist;
 
 use std::path::{Path, PathBuf};
 
 pub use audit::{AuditEntry, AuditResult, Feedback};
+pub use quality::QualityRow;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -61,6 +64,10 @@ const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         vector BLOB NOT NULL
     );",
+    // 4: data-quality flags per record, written with the record.
+    quality::MIGRATION,
+    // 5: shortlists and their history.
+    shortlist::MIGRATION,
 ];
 
 /// A record as stored: its JSON and the hash of the text it embeds.
@@ -179,11 +186,13 @@ impl Store {
             .transpose()
     }
 
-    /// Writes records and new vectors in one transaction: all of it lands, or none.
+    /// Writes records, their quality flags (`quality[i]` belongs to `records[i]`) and new
+    /// vectors in one transaction: all of it lands, or none.
     pub fn upsert(
         &mut self,
         kind: Kind,
         records: &[StoredRecord],
+        quality: &[QualityRow],
         embed_key: &str,
         vectors: &[(String, Vec<f32>)],
     ) -> Result<UpsertCounts, StoreError> {
@@ -215,6 +224,9 @@ impl Store {
                        text_hash = excluded.text_hash, stored_at = excluded.stored_at",
                 )
                 .map_err(wrap)?;
+            for q in quality {
+                quality::put(&tx, kind, q).map_err(wrap)?;
+            }
             for r in records {
                 let old: Option<String> = get
                     .query_row(params![kind.plural(), r.id], |row| row.get(0))
@@ -283,7 +295,13 @@ impl Store {
             let mut del = tx
                 .prepare_cached("DELETE FROM records WHERE kind = ?1 AND id = ?2")
                 .map_err(wrap)?;
+            let mut del_quality = tx
+                .prepare_cached("DELETE FROM quality WHERE kind = ?1 AND id = ?2")
+                .map_err(wrap)?;
             for id in ids {
+                del_quality
+                    .execute(params![kind.plural(), id])
+                    .map_err(wrap)?;
                 if del.execute(params![kind.plural(), id]).map_err(wrap)? > 0 {
                     deleted.push(id.clone());
                 }
@@ -396,15 +414,15 @@ mod tests {
         let mut s = Store::open(dir.path()).unwrap();
         let v = vec![("h1".to_string(), vec![1.0, 0.0])];
         let c = s
-            .upsert(Kind::Startup, &[rec("a", "{}", "h1")], "k", &v)
+            .upsert(Kind::Startup, &[rec("a", "{}", "h1")], &[], "k", &v)
             .unwrap();
         assert_eq!(c.inserted, 1);
         let c = s
-            .upsert(Kind::Startup, &[rec("a", "{}", "h1")], "k", &[])
+            .upsert(Kind::Startup, &[rec("a", "{}", "h1")], &[], "k", &[])
             .unwrap();
         assert_eq!(c.unchanged, 1);
         let c = s
-            .upsert(Kind::Startup, &[rec("a", "{\"x\":1}", "h1")], "k", &[])
+            .upsert(Kind::Startup, &[rec("a", "{\"x\":1}", "h1")], &[], "k", &[])
             .unwrap();
         assert_eq!(c.updated, 1);
         assert_eq!(s.vector_by_hash("k", "h1").unwrap(), Some(vec![1.0, 0.0]));
