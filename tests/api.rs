@@ -1423,3 +1423,124 @@ fn the_demo_server_listens_before_it_stores_the_sample() {
     }
     panic!("demo server not ready after 60 s");
 }
+
+#[test]
+fn shortlists_and_the_exposure_report_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap().to_string();
+    for kind in ["startups", "challenges"] {
+        let file = format!("data/hamburg/{kind}.jsonl");
+        common::run_ok(&mut govmatch(&["ingest", kind, &file, "--data-dir", &data]));
+    }
+    let (read, write) = ("read-key-0123456789", "write-key-0123456789");
+    let server = serve_with(
+        &data,
+        &[
+            "--api-key",
+            &format!("read:{read}"),
+            "--api-key",
+            &format!("write:{write}"),
+        ],
+    );
+    let a = server.addr.as_str();
+    let (rb, wb) = (format!("Bearer {read}"), format!("Bearer {write}"));
+    let as_reader = [
+        ("Authorization", rb.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let as_writer = [
+        ("Authorization", wb.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let path = "/v1/challenges/hh-c-001/shortlist";
+    let (status, v) = send_json(a, "GET", path, &as_reader, None);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["shortlist"].as_array().unwrap().len(), 0);
+    let put = |headers: &[(&str, &str)], startup: &str, body: &str| {
+        send_json(
+            a,
+            "PUT",
+            &format!("{path}/{startup}"),
+            headers,
+            Some(body.as_bytes()),
+        )
+    };
+    // A read key may look but not change.
+    let (status, v) = put(&as_reader, "hh-s-001", r#"{"stage": "proposed"}"#);
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    // Bad input is named and changes nothing.
+    let (status, v) = put(&as_writer, "hh-s-001", r#"{"stage": "verhandelt"}"#);
+    assert_error(&v, "invalid", "stage");
+    assert_eq!(status, 422);
+    let (status, v) = put(&as_writer, "hh-s-001", r#"{"stage": "rejected"}"#);
+    assert_eq!(status, 422);
+    assert_error(&v, "invalid", "reason");
+    let long = format!(r#"{{"stage": "proposed", "note": "{}"}}"#, "x".repeat(2001));
+    let (status, v) = put(&as_writer, "hh-s-001", &long);
+    assert_eq!(status, 422);
+    assert_error(&v, "invalid", "note");
+    let (status, v) = put(&as_writer, "no-such-startup", r#"{"stage": "proposed"}"#);
+    assert_eq!(status, 404, "{v}");
+    let (_, v) = send_json(a, "GET", path, &as_reader, None);
+    assert_eq!(v["history"].as_array().unwrap().len(), 0, "{v}");
+    // The pipeline: proposed, then contacted, with who and when.
+    let (status, v) = put(
+        &as_writer,
+        "hh-s-001",
+        r#"{"stage": "proposed", "changed_by": "Scout A"}"#,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert!(v["changed_by"]
+        .as_str()
+        .unwrap()
+        .starts_with("Scout A (write key"));
+    let (status, _) = put(
+        &as_writer,
+        "hh-s-001",
+        r#"{"stage": "kontaktiert", "note": "Call on Monday"}"#,
+    );
+    assert_eq!(status, 200);
+    let (_, v) = send_json(a, "GET", path, &as_reader, None);
+    assert_eq!(v["shortlist"][0]["stage"], "contacted");
+    assert_eq!(v["shortlist"][0]["note"], "Call on Monday");
+    assert_eq!(v["history"].as_array().unwrap().len(), 2);
+    assert_eq!(v["history"][0]["stage"], "proposed");
+
+    // Exposure, read scope; the same figures as the command line gives.
+    let (status, v) = send_json(
+        a,
+        "GET",
+        "/v1/reports/exposure?k=5&exact=true",
+        &as_reader,
+        None,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["k"], 5);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    let gini = runs[0]["summary"]["gini"].as_f64().unwrap();
+    assert!((0.0..1.0).contains(&gini));
+    let (status, _) = send_json(a, "GET", "/v1/reports/exposure", &[], None);
+    assert_eq!(status, 401);
+    let (status, v) = send_json(a, "GET", "/v1/reports/exposure?k=0", &as_reader, None);
+    assert_eq!(status, 422, "{v}");
+    drop(server);
+    let out = common::run_ok(&mut govmatch(&[
+        "report",
+        "exposure",
+        "-k",
+        "5",
+        "--exact",
+        "--data-dir",
+        &data,
+        "--json",
+        dir.path().join("exposure.json").to_str().unwrap(),
+    ]));
+    assert!(out.status.success());
+    let cli: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("exposure.json")).unwrap()).unwrap();
+    assert_eq!(cli["runs"][0]["summary"]["gini"].as_f64().unwrap(), gini);
+}

@@ -284,7 +284,7 @@ async fn a_scout_works_through_a_challenge_in_the_browser() {
     p.click("ol#matches li.match form.feedback button[value='2']")
         .await;
     p.wait_for("div.notice").await;
-    let export = common::run_ok(&mut Command::new(common::bin()).args([
+    let export = common::run_ok(Command::new(common::bin()).args([
         "feedback",
         "export",
         "--data-dir",
@@ -363,7 +363,7 @@ async fn a_scout_works_through_a_challenge_in_the_browser() {
         .await
         .unwrap();
     let csv = csv.as_str().unwrap();
-    assert!(csv.starts_with("challenge,served_at,request_id"), "{csv}");
+    assert!(csv.starts_with("challenge,search,first_served_at"), "{csv}");
     assert!(
         csv.lines()
             .any(|l| l.contains(&startup) && l.contains("contacted") && l.ends_with(",2")),

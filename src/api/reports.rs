@@ -28,5 +28,8 @@ pub async fn exposure(
     QueryParams(narrowing): QueryParams<Narrowing>,
 ) -> Result<Json<ExposureReport>, ApiError> {
     let opts = narrowing.options(ranking)?;
-    blocking(&server, move |service| Ok(Json(service.exposure(&opts)?))).await
+    blocking(&server, move |service| {
+        Ok(Json(service.exposure_cached(&opts)?.as_ref().clone()))
+    })
+    .await
 }

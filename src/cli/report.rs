@@ -24,7 +24,7 @@ pub enum ReportCommand {
     Quality(QualityArgs),
     /// How evenly the served lists of all open challenges expose the startups: Gini, top
     /// 1%/10% share, never shown, breakdowns; with and without hub reduction.
-    Exposure(ExposureArgs),
+    Exposure(Box<ExposureArgs>),
 }
 
 #[derive(Args)]
@@ -101,7 +101,7 @@ pub struct RegisterArgs {
 pub fn report(cmd: ReportCommand) -> anyhow::Result<()> {
     match cmd {
         ReportCommand::Quality(args) => quality(args),
-        ReportCommand::Exposure(args) => exposure(args),
+        ReportCommand::Exposure(args) => exposure(*args),
     }
 }
 

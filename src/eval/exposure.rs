@@ -160,10 +160,10 @@ mod tests {
     fn hand_computed_catalogue() {
         // Two lists of two over four startups: a first twice; b and c second once; d never.
         let population = ids(&["a", "b", "c", "d"]);
-        let lists = vec![ids(&["a", "b"]), ids(&["a", "c", "zz"])];
+        let lists = [ids(&["a", "b"]), ids(&["a", "c", "zz"])];
         let x = exposures(&population, &lists[..1]);
         assert_eq!(x, vec![1.0, 1.0 / 3f64.log2(), 0.0, 0.0]);
-        let lists = vec![ids(&["a", "b"]), ids(&["a", "c"])];
+        let lists = [ids(&["a", "b"]), ids(&["a", "c"])];
         let x = exposures(&population, &lists);
         let w2 = 1.0 / 3f64.log2(); // 0.6309…
         assert_eq!(x, vec![2.0, w2, w2, 0.0]);

@@ -16,7 +16,7 @@ use super::hnsw::{Entry, HnswIndex};
 
 #[derive(Debug, Clone)]
 enum Op {
-    Upsert(Entry, Arc<Vec<f32>>),
+    Upsert(Box<Entry>, Arc<Vec<f32>>),
     Remove(String),
 }
 
@@ -41,7 +41,7 @@ impl Delta {
             self.removed.insert(id);
         }
         if let Op::Upsert(e, v) = &op {
-            self.added.push((e.clone(), v.clone()));
+            self.added.push((e.as_ref().clone(), v.clone()));
         }
         self.ops.push(op);
     }
@@ -203,7 +203,7 @@ impl LiveIndex {
     }
 
     pub fn upsert(self: &Arc<Self>, entry: Entry, vector: Vec<f32>) {
-        self.write(Op::Upsert(entry, Arc::new(vector)));
+        self.write(Op::Upsert(Box::new(entry), Arc::new(vector)));
     }
 
     pub fn remove(self: &Arc<Self>, id: &str) {

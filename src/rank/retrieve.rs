@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use super::hubness::{self, Hubness};
 use super::{Catalog, Mode, RankError, RankOptions};
+use crate::index::Facets;
 
 /// One dense candidate.
 pub struct DenseHit {
@@ -105,13 +106,20 @@ pub fn lexical(
         .into_iter()
         .filter(|h| !excluded.contains(h.id.as_str()))
         // Without a filter there is nothing to check here; the facets and vectors of the
-        // candidates that stay are looked up once, while scoring.
+        // candidates that stay are looked up once, while scoring. A record the dense index
+        // lacks (a lexical-only catalogue) is judged by its own facets; one with none known
+        // (an evaluation's bare texts) passes unless the filter asks for facets.
         .filter(|h| {
-            opts.filter.accepts_all()
-                || catalog
-                    .dense
-                    .get(&h.id)
-                    .is_some_and(|(e, _)| opts.filter.matches(&e.facets))
+            opts.filter.accepts_all() || {
+                let facets = match catalog.dense.get(&h.id) {
+                    Some((e, _)) => Some(e.facets),
+                    None => (catalog.record)(&h.id).map(|r| Facets::of(&r)),
+                };
+                match facets {
+                    Some(f) => opts.filter.matches(&f),
+                    None => opts.filter.is_empty(),
+                }
+            }
         })
         .take(pool)
         .map(|h| (h.id, h.score))

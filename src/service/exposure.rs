@@ -65,6 +65,30 @@ pub struct Exposed {
 }
 
 impl Service {
+    /// [`exposure`](Self::exposure), computed once per state of both indexes and set of
+    /// options: pages and dashboards that ask again get the same figures without ranking every
+    /// challenge again.
+    pub fn exposure_cached(
+        &self,
+        base: &RankOptions,
+    ) -> Result<std::sync::Arc<ExposureReport>, ServiceError> {
+        let key = format!(
+            "{}:{}:{}",
+            self.collection(Kind::Startup).dense.snapshot().version(),
+            self.collection(Kind::Challenge).dense.snapshot().version(),
+            serde_json::to_string(base).unwrap_or_default()
+        );
+        let lock = || self.exposure.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((k, report)) = lock().as_ref() {
+            if *k == key {
+                return Ok(report.clone());
+            }
+        }
+        let report = std::sync::Arc::new(self.exposure(base)?);
+        *lock() = Some((key, report.clone()));
+        Ok(report)
+    }
+
     /// Ranks the top `base.k` startups for every open challenge, once with hub reduction and
     /// once without (other options as given; explanations are not built), and measures how
     /// the lists expose the catalogue.

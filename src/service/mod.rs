@@ -109,6 +109,8 @@ pub struct Service {
     audit: AuditLog,
     data_dir: PathBuf,
     stopping: AtomicBool,
+    /// The last exposure report, with the index versions and options it was computed for.
+    exposure: Mutex<Option<(String, Arc<ExposureReport>)>>,
 }
 
 impl Service {
@@ -142,6 +144,7 @@ impl Service {
             embedder,
             data_dir: data_dir.to_path_buf(),
             stopping: AtomicBool::new(false),
+            exposure: Mutex::new(None),
         })
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::domain::{Challenge, Kind, Record, ShortlistEntry};
-use crate::store::{AuditEntry, Feedback};
+use crate::store::{Judged, Search};
 
 use super::audit::now;
 use super::{Service, ServiceError};
@@ -17,13 +17,14 @@ use super::{Service, ServiceError};
 pub struct ScoutingReport {
     pub challenge: Challenge,
     pub generated_at: String,
-    /// Every list served for the challenge, oldest first.
-    pub searches: Vec<AuditEntry>,
+    /// The lists served for the challenge, identical ones folded (with how often and when),
+    /// in the order first served.
+    pub searches: Vec<Search>,
     pub shortlist: Vec<ShortlistEntry>,
     /// Every shortlist change, oldest first.
     pub history: Vec<ShortlistEntry>,
-    /// Judgements given on the served lists.
-    pub feedback: Vec<Feedback>,
+    /// Judgements given on the served lists, each with its search.
+    pub feedback: Vec<Judged>,
     /// Startup names by id, for every startup the report mentions.
     pub names: BTreeMap<String, String>,
 }
@@ -39,22 +40,19 @@ impl Service {
         };
         // Lists served moments ago may still be on their way to disk.
         self.audit.flush();
-        let (searches, shortlist, history, all_feedback) = {
+        let ((searches, feedback), shortlist, history) = {
             let store = self.store();
             (
-                store.audit_for(Kind::Challenge.plural(), challenge)?,
+                store.searches_for(Kind::Challenge.plural(), challenge)?,
                 store.shortlist(challenge)?,
                 store.shortlist_history(challenge)?,
-                store.feedback()?,
             )
         };
-        let feedback: Vec<Feedback> = all_feedback
-            .into_iter()
-            .filter(|f| searches.iter().any(|s| s.request_id == f.request_id))
-            .collect();
         let names = searches
             .iter()
             .flat_map(|s| s.results.iter().map(|r| r.id.clone()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .chain(history.iter().map(|h| h.startup.clone()))
             .filter_map(|id| match self.record(Kind::Startup, &id) {
                 Some(Record::Startup(s)) => Some((id, s.name)),

@@ -71,10 +71,15 @@ impl Store {
             let tx = self.conn.transaction()?;
             {
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO audit (request_id, served_at, route, model, index_version, query, params, results)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    "INSERT INTO audit (request_id, served_at, route, model, index_version, query,
+                       params, results, record_kind, record_id, list_key)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 )?;
                 for e in entries {
+                    let params = e.params.to_string();
+                    let results = serde_json::to_string(&e.results).unwrap_or_default();
+                    let list_key =
+                        super::scouting::list_key(&e.model, &e.index_version, &params, &results);
                     insert.execute(params![
                         e.request_id,
                         e.served_at,
@@ -82,8 +87,11 @@ impl Store {
                         e.model,
                         e.index_version,
                         e.query.to_string(),
-                        e.params.to_string(),
-                        serde_json::to_string(&e.results).unwrap_or_default(),
+                        params,
+                        results,
+                        e.query.get("kind").and_then(|v| v.as_str()),
+                        e.query.get("id").and_then(|v| v.as_str()),
+                        list_key,
                     ])?;
                 }
             }
@@ -95,14 +103,6 @@ impl Store {
     /// The audit trail in the order it was written.
     pub fn audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
         self.audit_query("", params![])
-    }
-
-    /// Every list served for the stored record `id` of `kind` (plural), oldest first.
-    pub fn audit_for(&self, kind: &str, id: &str) -> Result<Vec<AuditEntry>, StoreError> {
-        self.audit_query(
-            "WHERE json_extract(query, '$.kind') = ?1 AND json_extract(query, '$.id') = ?2",
-            params![kind, id],
-        )
     }
 
     /// The latest audit entry of a request, if it was served here.

@@ -6,12 +6,14 @@
 
 mod audit;
 mod quality;
+mod scouting;
 mod shortlist;
 
 use std::path::{Path, PathBuf};
 
 pub use audit::{AuditEntry, AuditResult, Feedback};
 pub use quality::QualityRow;
+pub use scouting::{Judged, Search};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -68,6 +70,8 @@ const MIGRATIONS: &[&str] = &[
     quality::MIGRATION,
     // 5: shortlists and their history.
     shortlist::MIGRATION,
+    // 6: the audit trail by record and by list, for scouting reports.
+    scouting::MIGRATION,
 ];
 
 /// A record as stored: its JSON and the hash of the text it embeds.

@@ -19,6 +19,9 @@ use super::session::{encode, Ctx};
 use super::Web;
 use crate::api::blocking;
 
+/// Searches listed on the printable page (the downloads hold all of them).
+const MAX_SEARCHES_SHOWN: usize = 20;
+
 async fn scouting(web: &Web, id: String) -> Result<ScoutingReport, WebError> {
     Ok(blocking(
         &web.server,
@@ -63,12 +66,18 @@ async fn render(web: &Web, ctx: &Ctx, id: String) -> Result<Markup, WebError> {
             @if r.searches.is_empty() {
                 p { (lang.t("Für diese Challenge wurde noch keine Liste abgerufen.", "No list has been served for this challenge yet.")) }
             }
-            @for (n, s) in r.searches.iter().enumerate() {
+            @if r.searches.len() > MAX_SEARCHES_SHOWN {
+                p { (lang.t("Die letzten ", "The last ")) (MAX_SEARCHES_SHOWN) (lang.t(" von ", " of ")) (r.searches.len())
+                    (lang.t(" Suchen; alle stehen in der CSV- und JSON-Datei.", " searches; all are in the CSV and JSON files.")) }
+            }
+            @for (n, s) in r.searches.iter().enumerate().skip(r.searches.len().saturating_sub(MAX_SEARCHES_SHOWN)) {
                 section.search {
-                    h3 { (lang.t("Suche ", "Search ")) (n + 1) " · " (s.served_at) }
+                    h3 { (lang.t("Suche ", "Search ")) (n + 1) " · " (s.first_served_at)
+                        @if s.times > 1 { " – " (s.last_served_at) } }
                     p.meta {
                         (lang.t("Modell ", "Model ")) (s.model) " · " (lang.t("Index ", "Index ")) (s.index_version)
                         " · " (s.route) " · " (lang.t("Anfrage ", "Request ")) (s.request_id)
+                        @if s.times > 1 { " · " (s.times) (lang.t("-mal mit gleichem Ergebnis", " times with the same result")) }
                     }
                     details {
                         summary { (lang.t("Parameter", "Parameters")) }
@@ -119,9 +128,10 @@ async fn render(web: &Web, ctx: &Ctx, id: String) -> Result<Markup, WebError> {
                 p { (lang.t("Keine Rückmeldungen.", "No feedback.")) }
             }
             ul {
-                @for f in &r.feedback {
-                    li { (name(&f.item)) ": " (label_name(lang, f.label))
-                        @if let Some(at) = &f.given_at { " · " (at) } }
+                @for j in &r.feedback {
+                    li { (name(&j.feedback.item)) ": " (label_name(lang, j.feedback.label))
+                        " (" (lang.t("Suche ", "search ")) (j.search + 1) ")"
+                        @if let Some(at) = &j.feedback.given_at { " · " (at) } }
                 }
             }
         }
@@ -184,7 +194,10 @@ pub async fn csv(
         &mut w,
         &[
             "challenge",
-            "served_at",
+            "search",
+            "first_served_at",
+            "last_served_at",
+            "times",
             "request_id",
             "model",
             "index_version",
@@ -197,20 +210,23 @@ pub async fn csv(
             "feedback",
         ],
     )?;
-    for s in &r.searches {
+    for (n, s) in r.searches.iter().enumerate() {
         for (i, res) in s.results.iter().enumerate() {
             let entry = r.shortlist.iter().find(|e| e.startup == res.id);
             let feedback: Vec<String> = r
                 .feedback
                 .iter()
-                .filter(|f| f.request_id == s.request_id && f.item == res.id)
-                .map(|f| f.label.to_string())
+                .filter(|j| j.search == n && j.feedback.item == res.id)
+                .map(|j| j.feedback.label.to_string())
                 .collect();
             row(
                 &mut w,
                 &[
                     &r.challenge.id,
-                    &s.served_at,
+                    &(n + 1).to_string(),
+                    &s.first_served_at,
+                    &s.last_served_at,
+                    &s.times.to_string(),
                     &s.request_id,
                     &s.model,
                     &s.index_version,
@@ -264,7 +280,7 @@ fn lorenz_svg(lang: Lang, r: &ExposureReport) -> Markup {
 pub async fn exposure(State(web): State<Arc<Web>>, ctx: Ctx) -> Result<Markup, WebError> {
     let lang = ctx.lang;
     let r = blocking(&web.server, |service| {
-        Ok(service.exposure(&RankOptions::default())?)
+        Ok(service.exposure_cached(&RankOptions::default())?)
     })
     .await?;
     let pct = |x: f64| format!("{} %", lang.num(100.0 * x, 1));
