@@ -457,9 +457,9 @@ fn render_show(ctx: &Ctx, steer: &Steer, s: Shown) -> Markup {
                                 input type="hidden" name="back" value=(back);
                                 fieldset {
                                     legend { (lang.t("Passt das?", "Does it fit?")) }
-                                    button type="submit" name="label" value="2" disabled[!ctx.can_write] { "👍 " (lang.t("passt", "fits")) }
+                                    button type="submit" name="label" value="2" disabled[!ctx.can_write] { span aria-hidden="true" { "✓ " } (lang.t("passt", "fits")) }
                                     button type="submit" name="label" value="1" disabled[!ctx.can_write] { (lang.t("teilweise", "partly")) }
-                                    button type="submit" name="label" value="0" disabled[!ctx.can_write] { "👎 " (lang.t("passt nicht", "does not fit")) }
+                                    button type="submit" name="label" value="0" disabled[!ctx.can_write] { span aria-hidden="true" { "✗ " } (lang.t("passt nicht", "does not fit")) }
                                 }
                             }
                             @if let Some(stage) = on_list.get(m.id.as_str()) {
