@@ -34,17 +34,7 @@ LUA
 echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; model ${GOVMATCH_MODEL:-default} ${GOVMATCH_PRECISION:-f32}; ${CONCURRENCY} sessions, ${DURATION}s per page after ${WARMUP}s unmeasured"
 echo "| page | requests/s | p50 ms | p99 ms | non-2xx |"
 echo "|---|---:|---:|---:|---:|"
-run() {
-  local name=$1; shift
-  if [ "$WARMUP" -gt 0 ]; then wrk -t2 -c"$CONCURRENCY" -d"${WARMUP}s" "$@" >/dev/null; fi
-  local out; out=$(wrk -t2 -c"$CONCURRENCY" -d"${DURATION}s" --latency "$@")
-  local rps p50 p99 bad
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  bad=$(awk '/Non-2xx/ {print $5}' <<<"$out"); bad=${bad:-0}
-  echo "| $name | $rps | $p50 | $p99 | $bad |"
-}
+. scripts/wrk_run.sh
 # Warm the explanations' sentence cache for every challenge, as a running server's would be.
 for c in $(seq -w 1 40); do curl -s "$ADDR/challenges/hh-c-0$c" >/dev/null; done
 run "/ (challenges, filters)" "$ADDR/"

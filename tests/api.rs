@@ -1543,4 +1543,23 @@ fn shortlists_and_the_exposure_report_over_http() {
     let cli: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("exposure.json")).unwrap()).unwrap();
     assert_eq!(cli["runs"][0]["summary"]["gini"].as_f64().unwrap(), gini);
+    // The shortlist changes are in the audit export, oldest first.
+    let out = common::run_ok(Command::new(common::bin()).args([
+        "audit",
+        "shortlists",
+        "--data-dir",
+        &data,
+    ]));
+    let changes: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(changes.len(), 2);
+    assert_eq!(
+        (&changes[0]["stage"], &changes[1]["stage"]),
+        (
+            &serde_json::json!("proposed"),
+            &serde_json::json!("contacted")
+        )
+    );
 }

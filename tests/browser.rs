@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::key::Key;
 use fantoccini::wd::{Capabilities, TimeoutConfiguration};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -204,6 +205,31 @@ impl Page<'_> {
             .unwrap();
     }
 
+    /// Clicks a control that loads a new page and waits until the new page is there (the old
+    /// one is marked first, so an element both pages have cannot satisfy the wait early).
+    async fn submit(&self, css: &str) {
+        self.c
+            .execute("document.documentElement.dataset.old = '1'", vec![])
+            .await
+            .unwrap();
+        self.click(css).await;
+        for _ in 0..300 {
+            let fresh = self
+                .c
+                .execute(
+                    "return document.readyState === 'complete' && !document.documentElement.dataset.old",
+                    vec![],
+                )
+                .await
+                .unwrap_or(json!(false));
+            if fresh == json!(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no new page after clicking {css}");
+    }
+
     async fn wait_for(&self, css: &str) {
         self.c
             .wait()
@@ -246,7 +272,7 @@ async fn a_scout_works_through_a_challenge_in_the_browser() {
     p.shot("start").await;
     let field = c.find(Locator::Css("#f-q")).await.unwrap();
     field.send_keys("Radverkehr").await.unwrap();
-    p.click("form.filters button[type=submit]").await;
+    p.submit("form.filters button[type=submit]").await;
     p.wait_for("table#challenges tbody tr a").await;
     let rows = c
         .find_all(Locator::Css("table#challenges tbody tr"))
@@ -255,7 +281,7 @@ async fn a_scout_works_through_a_challenge_in_the_browser() {
     assert!(!rows.is_empty());
     let first = p.text("table#challenges tbody tr a").await;
     assert!(first.contains("Radverkehr"), "{first}");
-    p.click("table#challenges tbody tr a").await;
+    p.submit("table#challenges tbody tr a").await;
 
     // One challenge: ranked startups with their reasons.
     p.wait_for("ol#matches li.match").await;
@@ -281,7 +307,7 @@ async fn a_scout_works_through_a_challenge_in_the_browser() {
     p.shot("challenge").await;
 
     // A thumbs-up lands in the feedback export.
-    p.click("ol#matches li.match form.feedback button[value='2']")
+    p.submit("ol#matches li.match form.feedback button[value='2']")
         .await;
     p.wait_for("div.notice").await;
     let export = common::run_ok(Command::new(common::bin()).args([
@@ -298,7 +324,7 @@ async fn a_scout_works_through_a_challenge_in_the_browser() {
 
     // Shortlist the first startup, move it to "kontaktiert", reload: it stays.
     let first_match = format!("ol#matches li.match[data-id='{startup}']");
-    p.click(&format!("{first_match} form.shortlist-add button"))
+    p.submit(&format!("{first_match} form.shortlist-add button"))
         .await;
     p.wait_for("form.shortlist-row").await;
     let row = format!("form.shortlist-row[data-startup='{startup}']");
@@ -314,7 +340,7 @@ async fn a_scout_works_through_a_challenge_in_the_browser() {
         .send_keys("Erstgespräch vereinbart")
         .await
         .unwrap();
-    p.click(&format!("{row} button[type=submit]")).await;
+    p.submit(&format!("{row} button[type=submit]")).await;
     p.wait_for("div.notice").await;
     c.refresh().await.unwrap();
     p.wait_for(&row).await;
@@ -350,7 +376,7 @@ async fn a_scout_works_through_a_challenge_in_the_browser() {
     assert_eq!(p.text(&format!("{row} .stage")).await, "kontaktiert");
 
     // The scouting report, and its CSV as the browser downloads it.
-    p.click("p.links a[href$='/report']").await;
+    p.submit("p.links a[href$='/report']").await;
     p.wait_for("a#csv").await;
     p.accessible("the scouting report").await;
     p.shot("report").await;
@@ -381,7 +407,7 @@ async fn a_scout_works_through_a_challenge_in_the_browser() {
     q.send_keys("Sensoren melden freie Ladesäulen")
         .await
         .unwrap();
-    p.click("form[role=search] button").await;
+    p.submit("form[role=search] button").await;
     p.wait_for("ol#matches li.match").await;
     p.accessible("free-text results").await;
     p.shot("search").await;
@@ -398,9 +424,55 @@ async fn a_scout_works_through_a_challenge_in_the_browser() {
     p.accessible("the exposure page").await;
     p.shot("exposure").await;
 
+    // Keyboard: the first Tab reaches the skip link, and the focus is visible.
+    c.goto(&base).await.unwrap();
+    p.wait_for("table#challenges").await;
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys(&char::from(Key::Tab).to_string())
+        .await
+        .unwrap();
+    let focused = c
+        .execute(
+            "const e = document.activeElement, s = getComputedStyle(e);
+             return [e.className, s.outlineStyle, parseFloat(s.outlineWidth)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused[0], "skip", "{focused}");
+    assert_ne!(focused[1], "none", "{focused}");
+    assert!(focused[2].as_f64().unwrap() >= 2.0, "{focused}");
+
+    // 200 % zoom: at half the width every page reflows without sideways scrolling.
+    c.set_window_size(640, 1000).await.unwrap();
+    for path in [
+        "/".to_string(),
+        format!("/challenges/{challenge}"),
+        format!("/challenges/{challenge}/report"),
+        format!("/startups/{startup}"),
+        "/exposure".to_string(),
+    ] {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        p.wait_for("main h1").await;
+        let widths = c
+            .execute(
+                "const d = document.documentElement; return [d.scrollWidth, d.clientWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            widths[0].as_f64().unwrap() <= widths[1].as_f64().unwrap() + 1.0,
+            "{path} scrolls sideways at 640 px: {widths}"
+        );
+    }
+    c.set_window_size(1280, 1000).await.unwrap();
+
     // English on request.
     c.goto(&base).await.unwrap();
-    p.click("nav a[lang=en]").await;
+    p.submit("nav a[lang=en]").await;
     p.wait_for("html[lang=en]").await;
     assert!(p.text("h1").await.contains("public-sector"));
 
@@ -437,7 +509,7 @@ async fn a_read_key_session_cannot_change_shortlists() {
         .send_keys("not-a-key-at-all-xyz")
         .await
         .unwrap();
-    p.click("form.stack button").await;
+    p.submit("form.stack button").await;
     assert!(p.text("[role=alert]").await.contains("unbekannt"));
     c.find(Locator::Css("input#key"))
         .await
@@ -445,9 +517,9 @@ async fn a_read_key_session_cannot_change_shortlists() {
         .send_keys(READ_KEY)
         .await
         .unwrap();
-    p.click("form.stack button").await;
+    p.submit("form.stack button").await;
     p.wait_for("table#challenges tbody tr a").await;
-    p.click("table#challenges tbody tr a").await;
+    p.submit("table#challenges tbody tr a").await;
     p.wait_for("ol#matches li.match").await;
     // The page says so, and the controls are disabled.
     assert!(p.text("p.note").await.contains("Leseschlüssel"));

@@ -1,4 +1,5 @@
-//! `govmatch audit export` (the served recommendations as JSONL) and `govmatch feedback
+//! `govmatch audit export` (the served recommendations as JSONL), `govmatch audit shortlists`
+//! (every shortlist change as JSONL) and `govmatch feedback
 //! export` (analyst judgements as JSONL or as TREC qrels for `govmatch eval`).
 
 use std::collections::BTreeMap;
@@ -15,6 +16,9 @@ pub enum AuditCommand {
     /// Write every served recommendation (request id, time, model, index version, parameters,
     /// returned ids and scores) as JSON lines.
     Export(ExportArgs),
+    /// Write every shortlist change (challenge, startup, stage, reason, note, who, when) as
+    /// JSON lines, oldest first.
+    Shortlists(ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -62,7 +66,21 @@ fn emit(out: &Option<PathBuf>, text: &str) -> anyhow::Result<()> {
 }
 
 pub fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
-    let AuditCommand::Export(args) = cmd;
+    let args = match cmd {
+        AuditCommand::Export(args) => args,
+        AuditCommand::Shortlists(args) => {
+            let store = Store::open(&args.data.data_dir)?;
+            let changes = store.all_shortlist_history()?;
+            let mut text = String::new();
+            for c in &changes {
+                text.push_str(&serde_json::to_string(c)?);
+                text.push('\n');
+            }
+            emit(&args.out, &text)?;
+            eprintln!("{} shortlist changes", changes.len());
+            return Ok(());
+        }
+    };
     let store = Store::open(&args.data.data_dir)?;
     let mut text = String::new();
     let entries = store.audit()?;

@@ -108,6 +108,18 @@ impl Store {
         self.sql(r)
     }
 
+    /// Every change to every shortlist, oldest first.
+    pub fn all_shortlist_history(&self) -> Result<Vec<ShortlistEntry>, StoreError> {
+        let r = (|| {
+            let mut q = self.conn.prepare(&format!(
+                "SELECT {COLUMNS} FROM shortlist_history ORDER BY seq"
+            ))?;
+            let rows = q.query_map([], entry)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })();
+        self.sql(r)
+    }
+
     /// One startup's place on one shortlist.
     pub fn shortlist_entry(
         &self,
