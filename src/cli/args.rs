@@ -83,6 +83,20 @@ pub struct DataArgs {
     pub data_dir: PathBuf,
 }
 
+impl DataArgs {
+    /// Fails unless the data directory holds a store: commands that only read must not create
+    /// one.
+    pub fn require_store(&self) -> anyhow::Result<()> {
+        if !self.data_dir.join("govmatch.db").exists() {
+            anyhow::bail!(
+                "{} holds no govmatch store (nothing ingested there yet; or pass --data-dir)",
+                self.data_dir.display()
+            );
+        }
+        Ok(())
+    }
+}
+
 /// A labelled sample's three files (default: the bundled Hamburg sample).
 #[derive(Args)]
 pub struct SampleFiles {

@@ -289,11 +289,8 @@ pub fn index(cmd: IndexCommand) -> anyhow::Result<ExitCode> {
         IndexCommand::Status { data, model } => (data, model, false),
         IndexCommand::Rebuild { data, model } => (data, model, true),
     };
-    if !rebuild && !data.data_dir.join("govmatch.db").exists() {
-        bail!(
-            "{} holds no govmatch store (nothing ingested there yet)",
-            data.data_dir.display()
-        );
+    if !rebuild {
+        data.require_store()?;
     }
     let embedder = model.embedder()?;
     let store = Store::open(&data.data_dir)?;

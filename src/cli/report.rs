@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use govmatch::domain::Kind;
 use govmatch::ingest::quality::QualityReport;
@@ -107,12 +107,7 @@ pub fn report(cmd: ReportCommand) -> anyhow::Result<()> {
 
 /// Opens an existing store only: a report never creates a data directory.
 fn existing_store(data: &DataArgs) -> anyhow::Result<Store> {
-    if !data.data_dir.join("govmatch.db").exists() {
-        bail!(
-            "no govmatch store in {} (ingest records first, or pass --data-dir)",
-            data.data_dir.display()
-        );
-    }
+    data.require_store()?;
     Ok(Store::open(&data.data_dir)?)
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Record, Startup};
+use super::{Challenge, Record, Startup};
 
 /// Fewer distinct informative words than this and a record says nothing to match on.
 pub const MIN_INFORMATIVE_WORDS: usize = 2;
@@ -46,199 +46,39 @@ const PLACEHOLDERS: &[&str] = &[
 
 /// Words that carry no topic: function words (English, German), placeholder vocabulary and
 /// the legal-form words of company names.
+#[rustfmt::skip]
 const UNINFORMATIVE: &[&str] = &[
     // English function words
-    "a",
-    "an",
-    "the",
-    "and",
-    "or",
-    "but",
-    "of",
-    "for",
-    "to",
-    "in",
-    "on",
-    "at",
-    "by",
-    "with",
-    "from",
-    "into",
-    "onto",
-    "as",
-    "is",
-    "are",
-    "was",
-    "were",
-    "be",
-    "been",
-    "being",
-    "am",
-    "it",
-    "its",
-    "it's",
-    "this",
-    "that",
-    "these",
-    "those",
-    "we",
-    "our",
-    "us",
-    "you",
-    "your",
-    "they",
-    "their",
-    "them",
-    "he",
-    "she",
-    "his",
-    "her",
-    "i",
-    "me",
-    "my",
-    "all",
-    "any",
-    "some",
-    "more",
-    "most",
-    "out",
-    "up",
-    "so",
-    "if",
-    "then",
-    "than",
-    "too",
-    "very",
-    "just",
-    "also",
-    "not",
-    "no",
-    "yes",
-    "can",
-    "will",
-    "do",
-    "does",
-    "has",
-    "have",
-    "had",
-    "get",
-    "via",
-    "about",
-    "what",
-    "who",
-    "how",
-    "why",
-    "when",
-    "where",
-    "which",
-    "here",
-    "there",
-    "re",
-    "ll",
-    "ve",
-    "s",
-    "t",
+    "a", "an", "the", "and", "or", "but", "of", "for", "to", "in", "on", "at", "by", "with",
+    "from", "into", "onto", "as", "is", "are", "was", "were", "be", "been", "being", "am",
+    "it", "its", "it's", "this", "that", "these", "those", "we", "our", "us", "you", "your",
+    "they", "their", "them", "he", "she", "his", "her", "i", "me", "my", "all", "any", "some",
+    "more", "most", "out", "up", "so", "if", "then", "than", "too", "very", "just", "also",
+    "not", "no", "yes", "can", "will", "do", "does", "has", "have", "had", "get", "via",
+    "about", "what", "who", "how", "why", "when", "where", "which", "here", "there", "re",
+    "ll", "ve", "s", "t",
     // German function words
-    "der",
-    "die",
-    "das",
-    "den",
-    "dem",
-    "des",
-    "ein",
-    "eine",
-    "einer",
-    "einen",
-    "einem",
-    "eines",
-    "und",
-    "oder",
-    "aber",
-    "für",
-    "mit",
-    "von",
-    "zu",
-    "zum",
-    "zur",
-    "im",
-    "in",
-    "auf",
-    "an",
-    "am",
-    "aus",
-    "bei",
-    "nach",
-    "über",
-    "unter",
-    "ist",
-    "sind",
-    "war",
-    "wird",
-    "werden",
-    "wir",
-    "uns",
-    "unser",
-    "unsere",
-    "sie",
-    "ihr",
-    "ihre",
-    "es",
-    "als",
-    "auch",
-    "noch",
-    "nicht",
-    "kein",
-    "keine",
-    "mehr",
-    "bald",
-    "hier",
-    "dies",
-    "diese",
-    "dieser",
-    "wie",
-    "was",
-    "wer",
-    "wo",
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "einen", "einem",
+    "eines", "und", "oder", "aber", "für", "mit", "von", "zu", "zum", "zur", "im", "in", "auf",
+    "an", "am", "aus", "bei", "nach", "über", "unter", "ist", "sind", "war", "wird", "werden",
+    "wir", "uns", "unser", "unsere", "sie", "ihr", "ihre", "es", "als", "auch", "noch",
+    "nicht", "kein", "keine", "mehr", "bald", "hier", "dies", "diese", "dieser", "wie", "was",
+    "wer", "wo",
     // placeholder vocabulary
-    "stay",
-    "tuned",
-    "stealth",
-    "mode",
-    "still",
-    "coming",
-    "soon",
-    "building",
-    "build",
-    "something",
-    "new",
-    "tbd",
-    "tba",
-    "announced",
-    "determined",
-    "construction",
-    "lorem",
-    "ipsum",
-    "placeholder",
-    "reach",
-    "learn",
-    "website",
-    "contact",
-    "demnächst",
-    "kürze",
-    "kommt",
-    "folgt",
+    "stay", "tuned", "stealth", "mode", "still", "coming", "soon", "building", "build",
+    "something", "new", "tbd", "tba", "announced", "determined", "construction", "lorem",
+    "ipsum", "placeholder", "reach", "learn", "website", "contact", "demnächst", "kürze",
+    "kommt", "folgt",
     // legal forms
-    "inc",
-    "llc",
-    "ltd",
-    "gmbh",
-    "ug",
-    "ag",
-    "co",
-    "corp",
-    "company",
-    "kg",
+    "inc", "llc", "ltd", "gmbh", "ug", "ag", "co", "corp", "company", "kg",
 ];
+
+/// [`UNINFORMATIVE`] as a set: every word of every record is looked up in it.
+fn uninformative() -> &'static std::collections::HashSet<&'static str> {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| UNINFORMATIVE.iter().copied().collect())
+}
 
 /// A field a filter or facet reads, when a record lacks it.
 pub type MissingField = &'static str;
@@ -260,42 +100,27 @@ pub struct Assessment {
     pub text_key: Option<String>,
 }
 
-/// Judges one record from its own fields; the same record always gets the same assessment.
-pub fn assess(record: &Record) -> Assessment {
-    let (text, name, website, missing) = match record {
-        Record::Startup(s) => (
-            format!("{}\n{}", s.one_liner, s.description),
-            s.name.as_str(),
-            s.website.as_deref(),
-            startup_missing(s),
+/// The text a record is judged by, and the name whose words do not count as content.
+fn judged_text(record: &Record) -> (String, &str) {
+    match record {
+        Record::Startup(s) => (format!("{}\n{}", s.one_liner, s.description), &s.name),
+        Record::Challenge(c) => (
+            format!("{}\n{}\n{}", c.title, c.description, c.desired_outcome),
+            "",
         ),
-        Record::Challenge(c) => {
-            let mut missing = Vec::new();
-            if c.language.is_none() {
-                missing.push("language");
-            }
-            if c.status.is_none() {
-                missing.push("status");
-            }
-            if c.tags.is_empty() {
-                missing.push("tags");
-            }
-            (
-                format!("{}\n{}\n{}", c.title, c.description, c.desired_outcome),
-                "",
-                None,
-                missing,
-            )
-        }
-    };
-    let words = informative_words(&text, name);
+    }
+}
+
+/// Why a text with these informative words says nothing to match on; `None` when it has
+/// content.
+fn verdict(words: &BTreeSet<String>, text: &str) -> Option<String> {
     let lower = text.to_lowercase();
     let placeholder = PLACEHOLDERS
         .iter()
         .find(|p| contains_phrase(&lower, p))
         .copied();
     let n = words.len();
-    let contentless = if n < MIN_INFORMATIVE_WORDS {
+    if n < MIN_INFORMATIVE_WORDS {
         Some(match (n, placeholder) {
             (_, Some(p)) => format!("placeholder text (\u{201c}{p}\u{201d}) and nothing else"),
             (0, None) => "no informative words".to_string(),
@@ -311,18 +136,49 @@ pub fn assess(record: &Record) -> Assessment {
             )),
             _ => None,
         }
-    };
+    }
+}
+
+/// Why the record says nothing to match on (the part of [`assess`] the index needs).
+pub fn contentless(record: &Record) -> Option<String> {
+    let (text, name) = judged_text(record);
+    verdict(&informative_words(&text, name), &text)
+}
+
+/// Judges one record from its own fields; the same record always gets the same assessment.
+pub fn assess(record: &Record) -> Assessment {
+    let (text, name) = judged_text(record);
+    let words = informative_words(&text, name);
+    let n = words.len();
     let text_key = (n >= MIN_WORDS_FOR_TEXT_KEY).then(|| {
         let joined: Vec<&str> = words.iter().map(String::as_str).collect();
         super::text_hash(&joined.join(" "))[..16].to_string()
     });
+    let (missing, website) = match record {
+        Record::Startup(s) => (startup_missing(s), s.website.as_deref()),
+        Record::Challenge(c) => (challenge_missing(c), None),
+    };
     Assessment {
         informative_words: n,
-        contentless,
+        contentless: verdict(&words, &text),
         missing,
         website_key: website.and_then(website_key),
         text_key,
     }
+}
+
+fn challenge_missing(c: &Challenge) -> Vec<MissingField> {
+    let mut missing = Vec::new();
+    if c.language.is_none() {
+        missing.push("language");
+    }
+    if c.status.is_none() {
+        missing.push("status");
+    }
+    if c.tags.is_empty() {
+        missing.push("tags");
+    }
+    missing
 }
 
 fn startup_missing(s: &Startup) -> Vec<MissingField> {
@@ -356,7 +212,7 @@ pub fn informative_words(text: &str, name: &str) -> BTreeSet<String> {
         .filter(|w| !(w.contains("://") || w.starts_with("www.") || w.contains('@')))
         .flat_map(words)
         .filter(|w| w.chars().any(char::is_alphabetic))
-        .filter(|w| !UNINFORMATIVE.contains(&w.as_str()) && !name_words.contains(w))
+        .filter(|w| !uninformative().contains(w.as_str()) && !name_words.contains(w))
         .collect()
 }
 

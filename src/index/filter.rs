@@ -35,7 +35,7 @@ impl Facets {
                 languages: s.languages.clone(),
                 status: None,
                 deadline: None,
-                contentless: quality::assess(record).contentless,
+                contentless: quality::contentless(record),
             },
             Record::Challenge(c) => Facets {
                 region: lower(&c.region),
@@ -44,7 +44,7 @@ impl Facets {
                 languages: lower(&c.language),
                 status: c.status.clone(),
                 deadline: c.deadline.clone(),
-                contentless: quality::assess(record).contentless,
+                contentless: quality::contentless(record),
             },
         }
     }

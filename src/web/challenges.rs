@@ -16,7 +16,7 @@ use govmatch::service::Asker;
 use govmatch::store::Feedback;
 
 use super::layout::{notice, page, Lang, WebError};
-use super::matchlist::card;
+use super::matchlist::{card, with_records};
 use super::session::{encode, Ctx};
 use super::Web;
 use crate::api::{blocking, RequestId};
@@ -339,20 +339,13 @@ pub async fn show(
                 _ => None,
             })
             .collect();
-        let matches = served
-            .matches
-            .into_iter()
-            .map(|m| {
-                let r = service.record(Kind::Startup, &m.id);
-                (m, r)
-            })
-            .collect();
+        let (model, index_version) = (served.model.clone(), served.index_version.clone());
         Ok(Shown {
             challenge,
             request_id,
-            model: served.model,
-            index_version: served.index_version,
-            matches,
+            model,
+            index_version,
+            matches: with_records(service, served),
             shortlist,
             names,
         })

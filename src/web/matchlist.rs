@@ -4,6 +4,7 @@
 use maud::{html, Markup};
 
 use govmatch::domain::{Explanation, Match, Record};
+use govmatch::service::{Served, Service};
 
 use super::layout::Lang;
 
@@ -33,6 +34,19 @@ fn highlighted(text: &str, explanation: &Explanation) -> Markup {
             }
         }
     }
+}
+
+/// A served list's matches, each with its record (for the highlighted text).
+pub fn with_records(service: &Service, served: Served) -> Vec<(Match, Option<Record>)> {
+    let kind = served.kind;
+    served
+        .matches
+        .into_iter()
+        .map(|m| {
+            let r = service.record(kind, &m.id);
+            (m, r)
+        })
+        .collect()
 }
 
 /// The text a match is judged by: a startup's one-liner and description, a challenge's

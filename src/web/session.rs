@@ -95,10 +95,7 @@ impl FromRequestParts<Arc<Web>> for Ctx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, web: &Arc<Web>) -> Result<Self, Response> {
-        let lang = match cookie(&parts.headers, LANG_COOKIE) {
-            Some("en") => Lang::En,
-            _ => Lang::De,
-        };
+        let lang = lang_of(&parts.headers);
         let here = parts
             .uri
             .path_and_query()

@@ -13,7 +13,7 @@ use govmatch::rank::RankOptions;
 use govmatch::service::Asker;
 
 use super::layout::{page, WebError};
-use super::matchlist::card;
+use super::matchlist::{card, with_records};
 use super::session::{encode, Ctx};
 use super::Web;
 use crate::api::{blocking, ApiError, RequestId};
@@ -46,14 +46,7 @@ pub async fn show(
             &RankOptions::default(),
             Some(asker),
         )?;
-        let matches: Vec<(Match, Option<Record>)> = served
-            .matches
-            .into_iter()
-            .map(|m| {
-                let r = service.record(Kind::Challenge, &m.id);
-                (m, r)
-            })
-            .collect();
+        let matches: Vec<(Match, Option<Record>)> = with_records(service, served);
         Ok((s, matches))
     })
     .await?;
@@ -123,14 +116,7 @@ pub async fn search(
             route: "/search",
         };
         let served = service.match_text(&q, Kind::Startup, &RankOptions::default(), Some(asker))?;
-        Ok(served
-            .matches
-            .into_iter()
-            .map(|m| {
-                let r = service.record(Kind::Startup, &m.id);
-                (m, r)
-            })
-            .collect::<Vec<(Match, Option<Record>)>>())
+        Ok(with_records(service, served))
     })
     .await?;
     let body = html! {
