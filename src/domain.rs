@@ -2,9 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod json;
 pub mod quality;
 mod record;
+pub mod text;
 pub use record::{text_hash, Record};
+pub use text::Lines;
 
 /// A startup's profile, as directories and the sample data describe it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,13 +123,26 @@ impl std::str::FromStr for Kind {
     }
 }
 
+/// Fields of running text, where tabs and line breaks belong; every other text field is
+/// one line.
+pub const RUNNING_TEXT_FIELDS: &[&str] = &["one_liner", "description", "desired_outcome"];
+
+/// How many lines a text field may have.
+pub fn lines_of(field: &str) -> Lines {
+    if RUNNING_TEXT_FIELDS.contains(&field) {
+        Lines::Many
+    } else {
+        Lines::One
+    }
+}
+
 /// Growth stages a startup can be in.
 pub const STAGES: &[&str] = &[
     "idea", "pre-seed", "seed", "series-a", "series-b", "series-c", "growth", "public",
 ];
 /// Longest text accepted in one field; longer is almost always a broken export.
 pub const MAX_FIELD_CHARS: usize = 50_000;
-pub const MAX_ID_CHARS: usize = 200;
+pub use text::MAX_ID_CHARS;
 
 /// A field that fails validation, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,25 +160,15 @@ fn field_err(field: &str, problem: impl Into<String>) -> FieldError {
 }
 
 fn check_id(id: &str) -> Result<(), FieldError> {
-    if id.trim().is_empty() {
-        return Err(field_err("id", "is missing or empty"));
+    match text::id_problem(id) {
+        Some(problem) => Err(field_err("id", problem)),
+        None => Ok(()),
     }
-    if id.chars().count() > MAX_ID_CHARS {
-        return Err(field_err(
-            "id",
-            format!("is longer than {MAX_ID_CHARS} characters"),
-        ));
-    }
-    if id.chars().any(char::is_control) || id != id.trim() {
-        return Err(field_err(
-            "id",
-            "has control characters or surrounding spaces",
-        ));
-    }
-    Ok(())
 }
 
-fn check_len(field: &str, value: &str) -> Result<(), FieldError> {
+/// A text field: not too long, and no control character that could steer a terminal or
+/// break a file format (tab and line breaks allowed in running text).
+fn check_text(field: &str, value: &str, lines: Lines) -> Result<(), FieldError> {
     let n = value.chars().count();
     if n > MAX_FIELD_CHARS {
         return Err(field_err(
@@ -170,52 +176,64 @@ fn check_len(field: &str, value: &str) -> Result<(), FieldError> {
             format!("is too long ({n} characters, at most {MAX_FIELD_CHARS})"),
         ));
     }
+    if let Some(c) = text::forbidden_control(value, lines) {
+        return Err(field_err(
+            field,
+            format!("contains the control character U+{:04X}", c as u32),
+        ));
+    }
+    Ok(())
+}
+
+fn check_required(field: &str, value: &str) -> Result<(), FieldError> {
+    if text::is_blank(value) {
+        return Err(field_err(field, "is missing or empty"));
+    }
     Ok(())
 }
 
 /// Lower-cases and trims facet values so filters match however the source spelled them.
-fn normalize_facets(values: &mut Vec<String>) {
+fn normalize_facets(field: &str, values: &mut Vec<String>) -> Result<(), FieldError> {
     for v in values.iter_mut() {
+        check_text(field, v, Lines::One)?;
         *v = v.trim().to_lowercase();
     }
-    values.retain(|v| !v.is_empty());
+    values.retain(|v| !text::is_blank(v));
     values.dedup();
+    Ok(())
 }
 
-fn normalize_opt(value: &mut Option<String>) {
+fn normalize_opt(field: &str, value: &mut Option<String>) -> Result<(), FieldError> {
     if let Some(v) = value {
+        check_text(field, v, Lines::One)?;
         let t = v.trim().to_lowercase();
-        *value = (!t.is_empty()).then_some(t);
+        *value = (!text::is_blank(&t)).then_some(t);
     }
+    Ok(())
 }
 
-/// Accepts `YYYY-MM-DD` or an RFC 3339 timestamp and keeps the date.
+/// Accepts `YYYY-MM-DD` or an RFC 3339 timestamp (each a real date and time) and keeps the
+/// date; the one date rule of ingest, the API and filters ([`text::parse_date`]).
 fn normalize_date(field: &str, value: &mut Option<String>) -> Result<(), FieldError> {
-    let Some(v) = value.as_deref().map(str::trim) else {
+    check_date(field, value)?;
+    if let Some(v) = value.as_deref() {
+        *value = Some(text::parse_date(v).map_err(|problem| field_err(field, problem))?);
+    }
+    Ok(())
+}
+
+/// Checks a date or timestamp by the same rule and keeps it as written (trimmed): a
+/// record's `updated_at` is shown as its source gave it.
+fn check_date(field: &str, value: &mut Option<String>) -> Result<(), FieldError> {
+    let Some(v) = value.as_deref() else {
         return Ok(());
     };
-    if v.is_empty() {
+    if text::is_blank(v) {
         *value = None;
         return Ok(());
     }
-    let date = v.get(..10).unwrap_or(v);
-    let b = date.as_bytes();
-    let ok = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && date
-            .chars()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && (1..=12).contains(&date[5..7].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&date[8..10].parse::<u32>().unwrap_or(0));
-    if !ok {
-        return Err(field_err(
-            field,
-            format!("`{v}` is not a date (YYYY-MM-DD)"),
-        ));
-    }
-    *value = Some(date.to_string());
+    text::parse_date(v).map_err(|problem| field_err(field, problem))?;
+    *value = Some(v.trim().to_string());
     Ok(())
 }
 
@@ -223,27 +241,31 @@ impl Startup {
     /// Checks and normalises a record before it is stored.
     pub fn validate(&mut self) -> Result<(), FieldError> {
         check_id(&self.id)?;
-        if self.name.trim().is_empty() {
-            return Err(field_err("name", "is missing or empty"));
-        }
+        check_required("name", &self.name)?;
         for (f, v) in [
             ("name", &self.name),
             ("one_liner", &self.one_liner),
             ("description", &self.description),
         ] {
-            check_len(f, v)?;
+            check_text(f, v, lines_of(f))?;
         }
-        if self.one_liner.trim().is_empty() && self.description.trim().is_empty() {
+        if text::is_blank(&self.one_liner) && text::is_blank(&self.description) {
             return Err(field_err(
                 "description",
                 "is empty, and so is one_liner: nothing says what the startup does",
             ));
         }
-        normalize_facets(&mut self.sectors);
-        normalize_facets(&mut self.technologies);
-        normalize_facets(&mut self.languages);
-        normalize_opt(&mut self.stage);
-        normalize_opt(&mut self.region);
+        normalize_facets("sectors", &mut self.sectors)?;
+        normalize_facets("technologies", &mut self.technologies)?;
+        normalize_facets("languages", &mut self.languages)?;
+        normalize_opt("stage", &mut self.stage)?;
+        normalize_opt("region", &mut self.region)?;
+        for (f, v) in [("country", &self.country), ("website", &self.website)] {
+            if let Some(v) = v {
+                check_text(f, v, Lines::One)?;
+            }
+        }
+        check_date("updated_at", &mut self.updated_at)?;
         if let Some(stage) = &self.stage {
             if !STAGES.contains(&stage.as_str()) {
                 return Err(field_err(
@@ -260,20 +282,22 @@ impl Challenge {
     /// Checks and normalises a record before it is stored. A challenge without a status is open.
     pub fn validate(&mut self) -> Result<(), FieldError> {
         check_id(&self.id)?;
-        if self.title.trim().is_empty() {
-            return Err(field_err("title", "is missing or empty"));
-        }
+        check_required("title", &self.title)?;
         for (f, v) in [
             ("title", &self.title),
+            ("agency", &self.agency),
             ("description", &self.description),
             ("desired_outcome", &self.desired_outcome),
         ] {
-            check_len(f, v)?;
+            check_text(f, v, lines_of(f))?;
         }
-        normalize_facets(&mut self.tags);
-        normalize_opt(&mut self.region);
-        normalize_opt(&mut self.language);
-        normalize_opt(&mut self.status);
+        if let Some(v) = &self.agency_type {
+            check_text("agency_type", v, Lines::One)?;
+        }
+        normalize_facets("tags", &mut self.tags)?;
+        normalize_opt("region", &mut self.region)?;
+        normalize_opt("language", &mut self.language)?;
+        normalize_opt("status", &mut self.status)?;
         match self.status.as_deref() {
             None => self.status = Some("open".into()),
             Some("open" | "closed") => {}
@@ -285,6 +309,7 @@ impl Challenge {
             }
         }
         normalize_date("deadline", &mut self.deadline)?;
+        check_date("updated_at", &mut self.updated_at)?;
         Ok(())
     }
 }
@@ -341,7 +366,8 @@ pub enum RecordError {
     },
 }
 
-/// Reads one JSON object per line (blank lines skipped); the first bad line is an error.
+/// Reads one JSON object per line (blank lines skipped, a leading byte-order mark allowed,
+/// repeated keys refused, see [`json`]); the first bad line is an error.
 pub fn read_jsonl<T: serde::de::DeserializeOwned>(
     path: &std::path::Path,
 ) -> Result<Vec<T>, RecordError> {
@@ -353,7 +379,7 @@ pub fn read_jsonl<T: serde::de::DeserializeOwned>(
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| RecordError::Invalid {
+            json::from_str(l).map_err(|e| RecordError::Invalid {
                 path: path.to_path_buf(),
                 line: i + 1,
                 message: e.to_string(),
@@ -535,9 +561,18 @@ impl ShortlistEntry {
                 ));
             }
         }
-        if self.stage == Stage::Rejected
-            && self.reason.as_deref().is_none_or(|r| r.trim().is_empty())
-        {
+        for (field, value) in [
+            ("note", Some(self.note.as_str())),
+            ("reason", self.reason.as_deref()),
+        ] {
+            if let Some(c) = value.and_then(|v| text::forbidden_control(v, Lines::Many)) {
+                return Err(field_err(
+                    field,
+                    format!("contains the control character U+{:04X}", c as u32),
+                ));
+            }
+        }
+        if self.stage == Stage::Rejected && self.reason.as_deref().is_none_or(text::is_blank) {
             return Err(field_err("reason", "is needed when a startup is rejected"));
         }
         Ok(())

@@ -624,9 +624,15 @@ fn modes_explanations_feedback_audit_and_bulk_writes() {
         &[("x-request-id", "judged-1")],
         None,
     );
-    assert!(head.contains("judged-1"));
+    // The caller's id is kept beside the server's, which names the list (issue 24, point 7).
+    assert!(
+        head.to_lowercase()
+            .contains("x-client-request-id: judged-1"),
+        "{head}"
+    );
     let served: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(served["request_id"], "judged-1");
+    let rid = served["request_id"].as_str().unwrap().to_string();
+    assert_ne!(rid, "judged-1");
     let item = ids(&served)[0].clone();
     let fb = |body: serde_json::Value| {
         json(
@@ -637,18 +643,17 @@ fn modes_explanations_feedback_audit_and_bulk_writes() {
         )
     };
     let (status, v) = fb(
-        serde_json::json!({"request_id": "judged-1", "item": item, "label": 2, "comment": "exactly this"}),
+        serde_json::json!({"request_id": rid, "item": item, "label": 2, "comment": "exactly this"}),
     );
     assert_eq!(status, 201, "{v}");
     let (status, v) =
         fb(serde_json::json!({"request_id": "never-served", "item": item, "label": 1}));
     assert_eq!(status, 404);
     assert_error(&v, "not_found", "request_id");
-    let (status, v) =
-        fb(serde_json::json!({"request_id": "judged-1", "item": "hh-s-nope", "label": 1}));
+    let (status, v) = fb(serde_json::json!({"request_id": rid, "item": "hh-s-nope", "label": 1}));
     assert_eq!(status, 422);
     assert_error(&v, "invalid", "item");
-    let (status, v) = fb(serde_json::json!({"request_id": "judged-1", "item": item, "label": 3}));
+    let (status, v) = fb(serde_json::json!({"request_id": rid, "item": item, "label": 3}));
     assert_eq!(status, 422);
     assert_error(&v, "invalid", "label");
 
@@ -727,8 +732,9 @@ fn modes_explanations_feedback_audit_and_bulk_writes() {
         .collect();
     let judged = audit
         .iter()
-        .find(|e| e["request_id"] == "judged-1")
+        .find(|e| e["request_id"] == rid.as_str())
         .unwrap();
+    assert_eq!(judged["client_request_id"], "judged-1");
     assert_eq!(judged["model"], "all-MiniLM-L6-v2");
     assert_eq!(judged["query"]["id"], "hh-c-002");
     assert_eq!(judged["params"]["k"], 10);

@@ -27,11 +27,12 @@ fn sample_store() -> tempfile::TempDir {
     static TEMPLATE: OnceLock<tempfile::TempDir> = OnceLock::new();
     let template = TEMPLATE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
+        let mut store = govmatch::store::open(dir.path()).unwrap();
         let path = common::root().join("data/hamburg/startups.jsonl");
-        let (records, issues) = read_file(Kind::Startup, &path, None).unwrap();
+        let read = read_file(Kind::Startup, &path, None).unwrap();
+        let (records, issues) = (read.records, read.issues);
         assert!(issues.is_empty(), "{issues:?}");
-        store_records(&mut store, embedder(), &records, &|_| {}).unwrap();
+        store_records(&mut *store, embedder(), &records, &|_| {}).unwrap();
         dir
     });
     let dir = tempfile::tempdir().unwrap();
@@ -44,11 +45,11 @@ fn sample_store() -> tempfile::TempDir {
     dir
 }
 
-fn open(dir: &Path) -> (Store, HnswIndex, SyncReport) {
-    let store = Store::open(dir).unwrap();
+fn open(dir: &Path) -> (Box<dyn Store>, HnswIndex, SyncReport) {
+    let store = govmatch::store::open(dir).unwrap();
     let key = embedder().key(role_for(Kind::Startup));
     let (index, report) = open_synced(
-        &store,
+        &*store,
         Kind::Startup,
         &key,
         384,
@@ -153,10 +154,12 @@ fn updates_and_deletes_never_return_stale_records() {
         "update.json",
         serde_json::to_string(&vec![rec]).unwrap().as_bytes(),
     );
-    let (records, _) = read_file(Kind::Startup, &path, None).unwrap();
-    let counts = store_records(&mut store, embedder(), &records, &|_| {}).unwrap();
+    let records = read_file(Kind::Startup, &path, None).unwrap().records;
+    let counts = store_records(&mut *store, embedder(), &records, &|_| {}).unwrap();
     assert_eq!((counts.stored.updated, counts.embedded), (1, 1));
-    store.delete(Kind::Startup, &[top[1].clone()]).unwrap();
+    store
+        .delete(Kind::Startup, &[top[1].clone()], "test")
+        .unwrap();
     drop(index);
     let (_, index, report) = open(dir.path());
     assert_eq!(report.origin, Origin::Loaded, "incremental, not rebuilt");
@@ -320,7 +323,10 @@ fn kill_during_a_large_ingest_keeps_everything_committed_before() {
     .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
-        let n = Store::open(&data).unwrap().count(Kind::Startup).unwrap();
+        let n = govmatch::store::open(&data)
+            .unwrap()
+            .count(Kind::Startup)
+            .unwrap();
         if n > 300 {
             break;
         }
@@ -333,7 +339,7 @@ fn kill_during_a_large_ingest_keeps_everything_committed_before() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
-    let store = Store::open(&data).unwrap();
+    let store = govmatch::store::open(&data).unwrap();
     let n = store.count(Kind::Startup).unwrap();
     assert!(n > 300 && n < 4300, "{n}");
     assert_eq!(
@@ -341,7 +347,7 @@ fn kill_during_a_large_ingest_keeps_everything_committed_before() {
         0,
         "only whole chunks are committed"
     );
-    let (records, _) = read_file(Kind::Startup, &sample, None).unwrap();
+    let records = read_file(Kind::Startup, &sample, None).unwrap().records;
     for r in &records {
         let stored = store
             .get(Kind::Startup, r.id())

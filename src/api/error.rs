@@ -123,26 +123,30 @@ impl ApiError {
         }
     }
 
-    /// Malformed or mistyped JSON bodies: 400 for syntax, 422 for a wrong field, 413 for size.
-    pub fn from_json_rejection(r: axum::extract::rejection::JsonRejection) -> Self {
-        use axum::extract::rejection::JsonRejection::*;
-        let message = r.body_text();
-        let (status, code) = match &r {
-            JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            JsonSyntaxError(_) => (StatusCode::BAD_REQUEST, "malformed"),
-            MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "content_type"),
-            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
-            }
-            _ => (r.status(), "bad_request"),
-        };
-        // serde names the field in backticks ("unknown field `foo`", "missing field `text`").
-        let field = message.split('`').nth(1).map(str::to_string);
-        ApiError {
-            status,
-            code,
-            message,
-            field,
+    /// A failed write: the answer says that nothing of it was stored (writes are one
+    /// transaction), so a caller knows to send it all again.
+    pub fn nothing_stored(mut self) -> Self {
+        self.message = format!("nothing was stored: {}", self.message);
+        self
+    }
+
+    /// A body the strict JSON reader refused: 400 for syntax, 422 naming the field of a
+    /// repeated key, an out-of-range number or a wrong type.
+    pub fn from_json(e: govmatch::domain::json::JsonError) -> Self {
+        use govmatch::domain::json::JsonError;
+        match e {
+            JsonError::Syntax { field, message } => ApiError {
+                status: StatusCode::BAD_REQUEST,
+                code: "malformed",
+                message: format!("invalid JSON: {message}"),
+                field,
+            },
+            JsonError::Field { field, message } => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid",
+                message: format!("{field}: {message}"),
+                field: Some(field),
+            },
         }
     }
 }

@@ -57,7 +57,7 @@ impl MatchResponse {
     ))]
 pub async fn by_record(
     State(server): State<Arc<Server>>,
-    Extension(RequestId(request_id)): Extension<RequestId>,
+    Extension(RequestId(request_id, client_id)): Extension<RequestId>,
     Path((kind, id)): Path<(String, String)>,
     QueryParams(ranking): QueryParams<Ranking>,
     QueryParams(narrowing): QueryParams<Narrowing>,
@@ -72,6 +72,7 @@ pub async fn by_record(
         let route = format!("/v1/{}/{{id}}/matches", source.plural());
         let asker = Asker {
             request_id: &request_id,
+            client_request_id: client_id.as_deref(),
             route: &route,
         };
         let served = service.match_record(source, &id, target, &opts, Some(asker))?;
@@ -90,13 +91,14 @@ pub async fn by_record(
     ))]
 pub async fn free_text(
     State(server): State<Arc<Server>>,
-    Extension(RequestId(request_id)): Extension<RequestId>,
+    Extension(RequestId(request_id, client_id)): Extension<RequestId>,
     JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Json<MatchResponse>, ApiError> {
     let (text, target, opts) = FreeText::parse(body)?;
     blocking(&server, move |service| {
         let asker = Asker {
             request_id: &request_id,
+            client_request_id: client_id.as_deref(),
             route: "/v1/match",
         };
         let served = service.match_text(&text, target, &opts, Some(asker))?;

@@ -7,6 +7,7 @@
 mod auth;
 mod error;
 mod feedback;
+mod listen;
 mod matches;
 mod meta;
 mod metrics;
@@ -44,6 +45,8 @@ pub struct ServeConfig {
     pub load: Box<dyn FnOnce() -> anyhow::Result<Embedder> + Send>,
     /// Free-text queries that may wait for the model.
     pub queue_capacity: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: std::time::Duration,
     /// Printed once the server is ready (the demo's example request).
     pub banner: Option<String>,
 }
@@ -123,9 +126,13 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
             _ = stop.notified() => {}
         }
     };
-    axum::serve(listener, router(server.clone(), Arc::new(config.keys)))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    listen::serve(
+        listener,
+        router(server.clone(), Arc::new(config.keys)),
+        config.header_timeout,
+        shutdown,
+    )
+    .await;
     if let Some(e) = failed.lock().unwrap_or_else(|p| p.into_inner()).take() {
         return Err(e.context("loading the model and indexes"));
     }

@@ -168,8 +168,11 @@ impl FreeText {
             return Err(ApiError::invalid(name, "is not a field of this body"));
         }
         let ranking: Ranking = read(serde_json::Value::Object(fields), "")?;
-        if text.trim().is_empty() {
-            return Err(ApiError::invalid("text", "is empty"));
+        if govmatch::domain::text::is_blank(&text) {
+            return Err(ApiError::invalid(
+                "text",
+                "is empty (or only spaces and invisible characters)",
+            ));
         }
         if text.chars().count() > MAX_QUERY_CHARS {
             return Err(ApiError::invalid(

@@ -8,9 +8,11 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::Extension;
 use axum::Json;
-use govmatch::domain::{Kind, Record};
+use govmatch::domain::{json, Kind, Record};
 
+use super::auth::{label, presented_key, ApiKeys};
 use super::error::ApiError;
 use super::error::{CommonErrors, ErrorBody};
 use super::state::{blocking, blocking_write, Server};
@@ -58,6 +60,10 @@ fn to_json(v: impl serde::Serialize) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(v).map_err(|e| ApiError::internal(e.to_string()))
 }
 
+/// Bad lines listed in one answer; the rest are counted (`rejected`, `errors_omitted`), so a
+/// body of bad lines never makes a bigger answer than itself.
+pub const MAX_LISTED_ERRORS: usize = 100;
+
 /// Stored or bulk-loaded records: the per-line outcome of an NDJSON upsert.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct BulkResult {
@@ -66,7 +72,10 @@ pub struct BulkResult {
     updated: usize,
     unchanged: usize,
     rejected: usize,
+    /// The first bad lines (at most 100), in body order.
     errors: Vec<LineError>,
+    /// Bad lines counted in `rejected` but not listed in `errors`.
+    errors_omitted: usize,
 }
 
 /// The outcome of a single-record upsert.
@@ -77,9 +86,10 @@ pub struct Stored {
     status: &'static str,
 }
 
-/// Creates or replaces records. JSON: one record (201 created / 200 updated). NDJSON: every
-/// valid line is stored in one transaction and every bad line reported with its number and
-/// field (200 when all were stored, 207 when some were, 422 when none could be).
+/// Creates or replaces records. JSON: one record (201 created / 200 updated). NDJSON: the
+/// valid lines are stored in one transaction — all of them or, on a failure, none — and the
+/// bad lines reported with number and field, the first 100 listed (200 when all were
+/// stored, 207 when some lines were refused, 422 when none could be). A 5xx stored nothing.
 #[utoipa::path(post, path = "/v1/{kind}", tag = "records",
     params(("kind" = String, Path, description = "`startups` or `challenges`")),
     request_body(description = "one Startup/Challenge as application/json, or many as application/x-ndjson (one per line)",
@@ -122,7 +132,10 @@ pub async fn upsert(
             let record = Record::from_value(kind, value)
                 .map_err(|(field, message)| ApiError::invalid_record(field, message))?;
             blocking_write(&server, move |service| {
-                let counts = service.upsert(kind, std::slice::from_ref(&record))?.stored;
+                let counts = service
+                    .upsert(kind, std::slice::from_ref(&record))
+                    .map_err(|e| ApiError::from(e).nothing_stored())?
+                    .stored;
                 let (status, word) = if counts.inserted > 0 {
                     (StatusCode::CREATED, "created")
                 } else if counts.updated > 0 {
@@ -141,16 +154,19 @@ pub async fn upsert(
             .await
         }
         "application/x-ndjson" | "application/jsonl" => {
-            let (records, errors) = parse_lines(kind, &body);
+            let (records, errors, rejected) = parse_lines(kind, &body);
             blocking_write(&server, move |service| {
                 let n = records.len();
                 let counts = if n > 0 {
-                    service.upsert(kind, &records)?.stored
+                    service
+                        .upsert(kind, &records)
+                        .map_err(|e| ApiError::from(e).nothing_stored())?
+                        .stored
                 } else {
                     Default::default()
                 };
                 // 207: some lines stored, some rejected; the body says which.
-                let status = match (n, errors.is_empty()) {
+                let status = match (n, rejected == 0) {
                     (0, false) => StatusCode::UNPROCESSABLE_ENTITY,
                     (_, false) => StatusCode::MULTI_STATUS,
                     _ => StatusCode::OK,
@@ -162,7 +178,8 @@ pub async fn upsert(
                         created: counts.inserted,
                         updated: counts.updated,
                         unchanged: counts.unchanged,
-                        rejected: errors.len(),
+                        rejected,
+                        errors_omitted: rejected - errors.len(),
                         errors,
                     })?),
                 ))
@@ -175,7 +192,8 @@ pub async fn upsert(
     }
 }
 
-/// JSON body → value: 400 for broken syntax or encoding, with the position.
+/// JSON body → value: 400 for broken syntax or encoding, with the position; 422 naming a
+/// repeated key.
 fn parse_json(body: &[u8]) -> Result<serde_json::Value, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::malformed(format!(
@@ -183,13 +201,23 @@ fn parse_json(body: &[u8]) -> Result<serde_json::Value, ApiError> {
             e.valid_up_to()
         ))
     })?;
-    serde_json::from_str(text).map_err(|e| ApiError::malformed(format!("invalid JSON: {e}")))
+    json::parse(text).map_err(ApiError::from_json)
 }
 
-fn parse_lines(kind: Kind, body: &[u8]) -> (Vec<Record>, Vec<LineError>) {
+/// The records of an NDJSON body, the first [`MAX_LISTED_ERRORS`] bad lines, and how many
+/// lines were bad in all.
+fn parse_lines(kind: Kind, body: &[u8]) -> (Vec<Record>, Vec<LineError>, usize) {
     let mut records = Vec::new();
     let mut errors = Vec::new();
+    let mut rejected = 0;
     let mut seen = HashSet::new();
+    let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
+    let mut push = |errors: &mut Vec<LineError>, e: LineError| {
+        rejected += 1;
+        if errors.len() < MAX_LISTED_ERRORS {
+            errors.push(e);
+        }
+    };
     for (i, line) in body.split(|&b| b == b'\n').enumerate() {
         let line_no = i + 1;
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -202,30 +230,36 @@ fn parse_lines(kind: Kind, body: &[u8]) -> (Vec<Record>, Vec<LineError>) {
         };
         let value = match std::str::from_utf8(line) {
             Err(e) => {
-                errors.push(fail(
-                    None,
-                    format!("not valid UTF-8 (byte {})", e.valid_up_to()),
-                ));
+                push(
+                    &mut errors,
+                    fail(None, format!("not valid UTF-8 (byte {})", e.valid_up_to())),
+                );
                 continue;
             }
-            Ok(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(text) => match json::parse(text) {
                 Ok(v) => v,
                 Err(e) => {
-                    errors.push(fail(None, format!("invalid JSON: {e}")));
+                    push(
+                        &mut errors,
+                        fail(e.field().map(str::to_string), e.to_string()),
+                    );
                     continue;
                 }
             },
         };
         match Record::from_value(kind, value) {
-            Ok(record) if !seen.insert(record.id().to_string()) => errors.push(fail(
-                Some("id".into()),
-                format!("duplicate id `{}` in this body", record.id()),
-            )),
+            Ok(record) if !seen.insert(record.id().to_string()) => push(
+                &mut errors,
+                fail(
+                    Some("id".into()),
+                    format!("duplicate id `{}` in this body", record.id()),
+                ),
+            ),
             Ok(record) => records.push(record),
-            Err((field, message)) => errors.push(fail(field, message)),
+            Err((field, message)) => push(&mut errors, fail(field, message)),
         }
     }
-    (records, errors)
+    (records, errors, rejected)
 }
 
 /// Removes a record from the store and both indexes.
@@ -239,11 +273,14 @@ fn parse_lines(kind: Kind, body: &[u8]) -> (Vec<Record>, Vec<LineError>) {
     ))]
 pub async fn delete_record(
     State(server): State<Arc<Server>>,
+    Extension(keys): Extension<Arc<ApiKeys>>,
+    headers: HeaderMap,
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let kind = kind_of(&kind)?;
+    let actor = label(&keys, presented_key(&headers).as_deref());
     blocking_write(&server, move |service| {
-        service.delete(kind, &id)?;
+        service.delete(kind, &id, &actor)?;
         Ok(StatusCode::NO_CONTENT)
     })
     .await

@@ -67,40 +67,48 @@ pub async fn blocking_write<T: Send + 'static>(
     blocking(server, f).await
 }
 
-/// The request id of the current request (set by [`request_id`]).
+/// The request's id, made by the server (unique: a UUIDv7, so ids sort by time and never
+/// repeat across restarts), and the caller's own `x-request-id` if it sent a usable one.
 #[derive(Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId(pub String, pub Option<String>);
 
-/// Gives every request an id (the caller's `x-request-id`, or a new one), logs it with the
-/// route, status and time, and returns it with the time spent as `x-inference-time` (ms).
+/// Longest caller request id kept.
+const MAX_CLIENT_ID_CHARS: usize = 128;
+
+/// A caller's `x-request-id`, if it is short printable ASCII: anything else (control
+/// characters, quotes meant to forge log fields) is not kept at all.
+fn client_request_id(req: &axum::extract::Request) -> Option<String> {
+    let v = req.headers().get("x-request-id")?.to_str().ok()?;
+    let ok = !v.is_empty()
+        && v.len() <= MAX_CLIENT_ID_CHARS
+        && v.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    ok.then(|| v.to_string())
+}
+
+/// Gives every request a server-made id (the caller's `x-request-id` kept beside it as
+/// `x-client-request-id`), logs it with the route, status and time — the caller's id and the
+/// path as quoted, escaped values, so they cannot break the log line — and returns it with
+/// the time spent as `x-inference-time` (ms).
 pub async fn request_id(
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    let id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            format!(
-                "{:x}-{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            )
-        });
+    let id = uuid::Uuid::now_v7().to_string();
+    let client = client_request_id(&req);
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
-    req.extensions_mut().insert(RequestId(id.clone()));
+    req.extensions_mut()
+        .insert(RequestId(id.clone(), client.clone()));
     let start = std::time::Instant::now();
     let mut res = next.run(req).await;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(request_id = %id, %method, %path, status = res.status().as_u16(), ms, "request");
+    tracing::info!(request_id = %id, client_request_id = ?client, %method, path = ?path,
+        status = res.status().as_u16(), ms, "request");
     let headers = res.headers_mut();
     if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
         headers.insert("x-request-id", v);
+    }
+    if let Some(v) = client.and_then(|c| axum::http::HeaderValue::from_str(&c).ok()) {
+        headers.insert("x-client-request-id", v);
     }
     if let Ok(v) = axum::http::HeaderValue::from_str(&format!("{ms:.2}")) {
         headers.insert("x-inference-time", v);
@@ -108,17 +116,45 @@ pub async fn request_id(
     res
 }
 
-/// A JSON body, or the API's error (400 syntax, 422 a field, 413 size) naming what is wrong.
+/// A JSON body, or the API's error (400 syntax, 422 a field, 413 size, 415 type) naming
+/// what is wrong. Read by the strict reader ([`govmatch::domain::json`]): a repeated key is
+/// refused, a byte-order mark skipped, and a type error names the field's path.
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        axum::Json::<T>::from_request(req, state)
+        let json_type = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        if !json_type {
+            return Err(ApiError::unsupported_media_type(
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        let body = axum::body::Bytes::from_request(req, state)
             .await
-            .map(|axum::Json(v)| JsonBody(v))
-            .map_err(ApiError::from_json_rejection)
+            .map_err(|r| {
+                if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::too_large(r.body_text())
+                } else {
+                    ApiError::bad_request("body", r.body_text())
+                }
+            })?;
+        let text = std::str::from_utf8(&body).map_err(|e| {
+            ApiError::malformed(format!(
+                "body is not valid UTF-8 (byte {})",
+                e.valid_up_to()
+            ))
+        })?;
+        govmatch::domain::json::from_str(text)
+            .map(JsonBody)
+            .map_err(ApiError::from_json)
     }
 }
 

@@ -87,13 +87,19 @@ impl DataArgs {
     /// Fails unless the data directory holds a store: commands that only read must not create
     /// one.
     pub fn require_store(&self) -> anyhow::Result<()> {
-        if !self.data_dir.join("govmatch.db").exists() {
-            anyhow::bail!(
-                "{} holds no govmatch store (nothing ingested there yet; or pass --data-dir)",
-                self.data_dir.display()
-            );
+        if !govmatch::store::exists(&self.data_dir) {
+            return Err(govmatch::store::StoreError::Missing {
+                dir: self.data_dir.clone(),
+            }
+            .into());
         }
         Ok(())
+    }
+
+    /// The store of a directory that must hold one (read commands: a mistyped `--data-dir`
+    /// is an error, never a new empty store).
+    pub fn open_store(&self) -> anyhow::Result<Box<dyn govmatch::store::Store>> {
+        Ok(govmatch::store::open_existing(&self.data_dir)?)
     }
 }
 

@@ -7,7 +7,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use govmatch::store::Store;
 
 use super::DataArgs;
 
@@ -69,7 +68,7 @@ pub fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
     let args = match cmd {
         AuditCommand::Export(args) => args,
         AuditCommand::Shortlists(args) => {
-            let store = Store::open(&args.data.data_dir)?;
+            let store = args.data.open_store()?;
             let changes = store.all_shortlist_history()?;
             let mut text = String::new();
             for c in &changes {
@@ -81,7 +80,7 @@ pub fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let store = Store::open(&args.data.data_dir)?;
+    let store = args.data.open_store()?;
     let mut text = String::new();
     let entries = store.audit()?;
     for e in &entries {
@@ -95,7 +94,7 @@ pub fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
 
 pub fn feedback(cmd: FeedbackCommand) -> anyhow::Result<()> {
     let FeedbackCommand::Export(args) = cmd;
-    let store = Store::open(&args.data.data_dir)?;
+    let store = args.data.open_store()?;
     let judgements = store.feedback()?;
     let mut text = String::new();
     if args.qrels {

@@ -66,7 +66,8 @@ struct Row<'a> {
 fn write_row(out: &mut dyn Write, format: Format, tag: &str, r: &Row) -> std::io::Result<()> {
     match format {
         Format::Csv => {
-            let name = r.name.replace('"', "\"\"");
+            // A name that starts like a formula must not run as one in a spreadsheet.
+            let name = govmatch::domain::text::csv_safe(r.name).replace('"', "\"\"");
             writeln!(
                 out,
                 "{},{},{},{:.6},\"{name}\"",
@@ -145,6 +146,7 @@ fn keep_complete(
 pub fn run(args: BatchArgs) -> anyhow::Result<()> {
     let opts = args.rank.options(args.k, !args.hnsw, args.ef, false)?;
     let start = Instant::now();
+    args.data.require_store()?;
     let service = Service::open(
         args.model.embedder()?,
         &args.data.data_dir,

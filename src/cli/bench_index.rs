@@ -9,7 +9,6 @@ use clap::Args;
 use govmatch::domain::Kind;
 use govmatch::embed::{role_for, LongText};
 use govmatch::index::{Entry, ExactIndex, Facets, Filter, HnswIndex, HnswParams};
-use govmatch::store::Store;
 use rayon::prelude::*;
 
 use super::DataArgs;
@@ -176,7 +175,7 @@ pub fn run(args: BenchIndexArgs) -> anyhow::Result<()> {
         args.models.clone()
     };
     let mut datasets: Vec<Dataset> = Vec::new();
-    let store = Store::open(&args.data.data_dir)?;
+    let store = govmatch::store::open(&args.data.data_dir)?;
     for model in &models {
         let embedder = ModelArgs {
             model: model.clone(),

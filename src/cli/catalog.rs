@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use govmatch::domain::Kind;
 use govmatch::embed::{role_for, Embedder};
 use govmatch::index::{index_dir, open_synced, HnswIndex, HnswParams, Origin, Save, SyncReport};
-use govmatch::ingest::{read_file, store_records, Mapping};
+use govmatch::ingest::{read_file, store_records, FileRead, Mapping};
 use govmatch::service::{Service, ServiceOptions};
 use govmatch::store::Store;
 
@@ -117,7 +117,7 @@ fn describe(kind: Kind, index: &HnswIndex, report: &SyncReport) -> String {
 }
 
 fn open_index(
-    store: &Store,
+    store: &dyn Store,
     embedder: &Embedder,
     kind: Kind,
     data: &DataArgs,
@@ -135,7 +135,7 @@ fn open_index(
 }
 
 fn sync(
-    store: &Store,
+    store: &dyn Store,
     embedder: &Embedder,
     kind: Kind,
     data: &DataArgs,
@@ -155,14 +155,16 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let mut rejected = 0;
     if args.dry_run {
         for file in &args.files {
-            let (records, issues) = read_file(args.kind, file, mapping.as_ref())?;
-            issues.iter().for_each(|i| eprintln!("error: {i}"));
-            rejected += issues.len();
+            let read = read_file(args.kind, file, mapping.as_ref())?;
+            read.notes.iter().for_each(|n| eprintln!("normalised: {n}"));
+            read.issues.iter().for_each(|i| eprintln!("error: {i}"));
+            rejected += read.issues.len();
             println!(
-                "{}: {} valid, {} rejected",
+                "{}: {} valid ({} normalised), {} rejected",
                 file.display(),
-                records.len(),
-                issues.len()
+                read.records.len(),
+                read.notes.len(),
+                read.issues.len()
             );
         }
         return Ok(if rejected > 0 {
@@ -176,26 +178,49 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
     let mut files = Vec::with_capacity(args.files.len());
     for file in &args.files {
         let start = Instant::now();
-        let (records, issues) = read_file(args.kind, file, mapping.as_ref())?;
-        files.push((file, records, issues, start));
+        let read = read_file(args.kind, file, mapping.as_ref())?;
+        files.push((file, read, start));
+    }
+    if files.iter().all(|(_, read, _)| read.records.is_empty()) {
+        for (file, read, _) in &files {
+            read.issues.iter().for_each(|i| eprintln!("error: {i}"));
+            println!(
+                "{}: {} read, {} rejected",
+                file.display(),
+                read.issues.len(),
+                read.issues.len()
+            );
+            rejected += read.issues.len();
+        }
+        eprintln!("{rejected} record(s) rejected; nothing was stored");
+        return Ok(ExitCode::from(2));
     }
     let embedder = args.model.embedder()?;
-    let mut store = Store::open(&args.data.data_dir)?;
-    for (file, records, issues, start) in files {
+    let mut store = govmatch::store::open(&args.data.data_dir)?;
+    for (file, read, start) in files {
+        let FileRead {
+            records,
+            issues,
+            notes,
+        } = read;
+        for note in &notes {
+            eprintln!("normalised: {note}");
+        }
         for issue in &issues {
             eprintln!("error: {issue}");
         }
         rejected += issues.len();
         let bar = progress_bar(records.len(), args.kind.plural());
-        let counts = store_records(&mut store, &embedder, &records, &|done| {
+        let counts = store_records(&mut *store, &embedder, &records, &|done| {
             bar.set_position(done as u64)
         })?;
         bar.finish_and_clear();
         println!(
-            "{}: {} read, {} rejected; stored {} new, {} updated, {} unchanged; embedded {} texts, reused {} stored vectors ({:.1}s)",
+            "{}: {} read, {} rejected, {} value(s) normalised; stored {} new, {} updated, {} unchanged; embedded {} texts, reused {} stored vectors ({:.1}s)",
             file.display(),
             records.len() + issues.len(),
             issues.len(),
+            notes.len(),
             counts.stored.inserted,
             counts.stored.updated,
             counts.stored.unchanged,
@@ -204,11 +229,11 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
             start.elapsed().as_secs_f64()
         );
     }
-    let index = sync(&store, &embedder, args.kind, &args.data)?;
+    let index = sync(&*store, &embedder, args.kind, &args.data)?;
     println!("{} index: {} records", args.kind.plural(), index.len());
     println!(
         "{}",
-        govmatch::ingest::quality::QualityReport::of(&mut store, args.kind)?.summary()
+        govmatch::ingest::quality::QualityReport::of(&mut *store, args.kind)?.summary()
     );
     if rejected > 0 {
         eprintln!("{rejected} record(s) rejected; the others were stored");
@@ -218,11 +243,11 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn delete(args: DeleteArgs) -> anyhow::Result<ExitCode> {
+    let mut store = args.data.open_store()?;
     let embedder = args.model.embedder()?;
-    let mut store = Store::open(&args.data.data_dir)?;
-    let deleted = store.delete(args.kind, &args.ids)?;
+    let deleted = store.delete(args.kind, &args.ids, "govmatch delete (command line)")?;
     let missing: Vec<&String> = args.ids.iter().filter(|id| !deleted.contains(id)).collect();
-    sync(&store, &embedder, args.kind, &args.data)?;
+    sync(&*store, &embedder, args.kind, &args.data)?;
     println!("deleted {} {}", deleted.len(), args.kind.plural());
     if !missing.is_empty() {
         eprintln!(
@@ -253,6 +278,7 @@ pub fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
         }
         _ => bail!("give a TEXT to search for or --like KIND:ID"),
     };
+    args.data.require_store()?;
     let service = Service::open(
         args.model.embedder()?,
         &args.data.data_dir,
@@ -275,9 +301,17 @@ pub fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
             line["record"] = record;
             println!("{line}");
         } else {
-            println!("{:>3}. {:.3}  {:<16} {}", m.rank, m.score, m.id, m.title);
+            // Stored text is shown, never obeyed: controls are printed as escapes.
+            use govmatch::domain::text::printable;
+            println!(
+                "{:>3}. {:.3}  {:<16} {}",
+                m.rank,
+                m.score,
+                printable(&m.id),
+                printable(&m.title)
+            );
             if let Some(e) = &m.explanation {
-                println!("       {}", e.summary);
+                println!("       {}", printable(&e.summary));
             }
         }
     }
@@ -289,11 +323,12 @@ pub fn index(cmd: IndexCommand) -> anyhow::Result<ExitCode> {
         IndexCommand::Status { data, model } => (data, model, false),
         IndexCommand::Rebuild { data, model } => (data, model, true),
     };
-    if !rebuild {
-        data.require_store()?;
-    }
+    let store = if rebuild {
+        govmatch::store::open(&data.data_dir)?
+    } else {
+        data.open_store()?
+    };
     let embedder = model.embedder()?;
-    let store = Store::open(&data.data_dir)?;
     for kind in [Kind::Startup, Kind::Challenge] {
         let key = embedder.key(role_for(kind));
         if rebuild {
@@ -306,10 +341,10 @@ pub fn index(cmd: IndexCommand) -> anyhow::Result<ExitCode> {
         let start = Instant::now();
         // Status only looks: it reports what a rebuild would write instead of writing it.
         let (index, report) = if rebuild {
-            open_index(&store, &embedder, kind, &data)?
+            open_index(&*store, &embedder, kind, &data)?
         } else {
             open_synced(
-                &store,
+                &*store,
                 kind,
                 &key,
                 embedder.dim(),

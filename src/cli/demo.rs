@@ -157,15 +157,16 @@ fn store_files(
     data_dir: &Path,
     files: &[(Kind, &Path)],
 ) -> anyhow::Result<Vec<Vec<Record>>> {
-    let mut store = govmatch::store::Store::open(data_dir)?;
+    let mut store = govmatch::store::open(data_dir)?;
     let mut out = Vec::new();
     for &(kind, path) in files {
-        let (records, issues) = read_file(kind, path, None)?;
-        if let Some(issue) = issues.first() {
+        let read = read_file(kind, path, None)?;
+        let records = read.records;
+        if let Some(issue) = read.issues.first().or(read.notes.first()) {
             anyhow::bail!("{} has a bad record: {issue}", path.display());
         }
         let bar = progress_bar(records.len(), kind.plural());
-        store_records(&mut store, embedder, &records, &|n| {
+        store_records(&mut *store, embedder, &records, &|n| {
             bar.set_position(n as u64)
         })?;
         bar.finish_and_clear();
@@ -181,7 +182,7 @@ pub fn load_sample(
     model: &ModelArgs,
     data_dir: &Path,
 ) -> anyhow::Result<Option<govmatch::embed::Embedder>> {
-    let store = govmatch::store::Store::open(data_dir)?;
+    let store = govmatch::store::open(data_dir)?;
     if store.count(Kind::Startup)? > 0 {
         eprintln!(
             "{} already holds data: serving it as it is",

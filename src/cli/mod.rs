@@ -92,6 +92,10 @@ struct ServeArgs {
     /// Free-text queries waiting for the model before new ones get 429.
     #[arg(long, default_value_t = 256)]
     queue_capacity: usize,
+    /// Seconds a client has to send a request's headers before its connection is closed
+    /// (slow or stalled clients cannot hold connections open).
+    #[arg(long, default_value_t = 10.0, value_parser = positive_seconds)]
+    header_timeout: f64,
     /// Load the bundled Hamburg sample into the data directory first (if it is empty) and
     /// print example requests.
     #[arg(long)]
@@ -146,6 +150,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         }),
         queue_capacity: args.queue_capacity,
+        header_timeout: std::time::Duration::from_secs_f64(args.header_timeout),
         banner,
     };
     tokio::runtime::Builder::new_multi_thread()
@@ -229,4 +234,12 @@ pub fn progress_bar(len: usize, what: &str) -> indicatif::ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
+}
+
+/// A number of seconds above zero (and under a day).
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 86_400.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a number of seconds above 0")),
+    }
 }

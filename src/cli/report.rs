@@ -106,9 +106,8 @@ pub fn report(cmd: ReportCommand) -> anyhow::Result<()> {
 }
 
 /// Opens an existing store only: a report never creates a data directory.
-fn existing_store(data: &DataArgs) -> anyhow::Result<Store> {
-    data.require_store()?;
-    Ok(Store::open(&data.data_dir)?)
+fn existing_store(data: &DataArgs) -> anyhow::Result<Box<dyn Store>> {
+    data.open_store()
 }
 
 fn quality(args: QualityArgs) -> anyhow::Result<()> {
@@ -119,7 +118,7 @@ fn quality(args: QualityArgs) -> anyhow::Result<()> {
     };
     let reports = kinds
         .into_iter()
-        .map(|k| QualityReport::of(&mut store, k))
+        .map(|k| QualityReport::of(&mut *store, k))
         .collect::<Result<Vec<_>, _>>()?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
@@ -298,8 +297,8 @@ pub fn register(cmd: RegisterCommand) -> anyhow::Result<()> {
     let op = OperatorConfig::load(&args.config)?;
     let evaluation = op.evaluation()?;
     let mut store = existing_store(&args.data)?;
-    let startups = QualityReport::of(&mut store, Kind::Startup)?;
-    let challenges = QualityReport::of(&mut store, Kind::Challenge)?;
+    let startups = QualityReport::of(&mut *store, Kind::Startup)?;
+    let challenges = QualityReport::of(&mut *store, Kind::Challenge)?;
     let (id, dir) = registry::resolve(&args.model.model, &args.model.models_dir)
         .with_context(|| format!("model `{}`", args.model.model))?;
     let known = registry::find(&id);

@@ -50,13 +50,9 @@ impl Record {
         fn de<T: serde::de::DeserializeOwned>(
             v: serde_json::Value,
         ) -> Result<T, (Option<String>, String)> {
-            serde_path_to_error::deserialize(v).map_err(|e| {
-                let path = e.path().to_string();
-                let field = (path != ".").then_some(path);
-                let msg = e.into_inner().to_string();
-                // serde names a missing or unknown field in its message.
-                let field = field.or_else(|| msg.split('`').nth(1).map(str::to_string));
-                (field, msg)
+            super::json::from_value(v).map_err(|e| match e {
+                super::json::JsonError::Field { field, message } => (Some(field), message),
+                other => (other.field().map(str::to_string), other.to_string()),
             })
         }
         let mut record = match kind {

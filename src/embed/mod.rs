@@ -140,7 +140,7 @@ impl Embedder {
 
     /// Token windows for each text: what the encoder will see.
     pub fn windows(&self, texts: &[&str], role: Role) -> Result<Vec<Window>, EmbedError> {
-        if let Some(index) = texts.iter().position(|t| t.trim().is_empty()) {
+        if let Some(index) = texts.iter().position(|t| crate::domain::text::is_blank(t)) {
             return Err(EmbedError::EmptyText { index });
         }
         let info = &self.model.info;

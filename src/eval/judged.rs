@@ -72,7 +72,7 @@ fn existing(path: PathBuf) -> Result<PathBuf, JudgedSetError> {
 
 fn records(kind: Kind, file: &Path, mapping: &Path) -> Result<Vec<Record>, JudgedSetError> {
     let mapping = Mapping::load(mapping).map_err(|m| invalid(mapping, m))?;
-    let (records, _issues) = read_file(kind, &existing(file.to_path_buf())?, Some(&mapping))?;
+    let records = read_file(kind, &existing(file.to_path_buf())?, Some(&mapping))?.records;
     Ok(records)
 }
 

@@ -119,30 +119,10 @@ pub fn list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Er
         .collect())
 }
 
-/// A calendar date written YYYY-MM-DD (2024-02-29 yes, 2023-02-29 and 2024-13-45 no).
+/// A calendar date written YYYY-MM-DD (2024-02-29 yes, 2023-02-29 and 2024-13-45 no): the
+/// domain's one date rule ([`crate::domain::text::parse_date`]), date form only.
 fn is_date(d: &str) -> bool {
-    let b = d.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        d.get(r)
-            .filter(|s| s.bytes().all(|c| c.is_ascii_digit()))?
-            .parse()
-            .ok()
-    };
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let (Some(y), Some(m), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
-        return false;
-    };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&day)
+    d.len() == 10 && crate::domain::text::parse_date(d).is_ok()
 }
 
 /// A filter value that cannot be right, with the field it is in.

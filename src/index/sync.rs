@@ -44,6 +44,9 @@ pub struct SyncReport {
     pub saved: bool,
     /// The saved index differs from the store (a save would write it).
     pub stale: bool,
+    /// Why a [`Save::BestEffort`] save failed (a full disk, say): the index is served from
+    /// memory and rebuilt from the store at the next start.
+    pub save_error: Option<String>,
 }
 
 /// Rebuild once this share of graph points are tombstones.
@@ -69,8 +72,13 @@ pub fn index_dir(data_dir: &Path, kind: Kind, embed_key: &str) -> PathBuf {
 /// Whether bringing an index up to date may write it to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Save {
-    /// Save when syncing changed anything (what serving and ingest want).
+    /// Save when syncing changed anything; a failed save is an error (what `index rebuild`
+    /// and ingest want: they exist to write it).
     IfChanged,
+    /// Save when syncing changed anything; a failed save is logged and reported, and the
+    /// index is still returned (what a server wants: its store is intact, so it serves from
+    /// memory rather than refusing to start).
+    BestEffort,
     /// Write nothing: what a status report needs (the report's `stale` says what a save
     /// would change).
     Never,
@@ -80,7 +88,7 @@ pub enum Save {
 /// [`Save::IfChanged`] saves it when that changed anything (an empty index has no graph to
 /// save and is not written).
 pub fn open_synced(
-    store: &Store,
+    store: &dyn Store,
     kind: Kind,
     embed_key: &str,
     dim: usize,
@@ -165,6 +173,7 @@ pub fn open_synced(
                 missing_vectors,
                 saved: false,
                 stale: false,
+                save_error: None,
             };
             (index, report)
         }
@@ -180,6 +189,7 @@ pub fn open_synced(
                 missing_vectors,
                 saved: false,
                 stale: false,
+                save_error: None,
             };
             (index, report)
         }
@@ -196,13 +206,19 @@ pub fn open_synced(
         || report.removed > 0
         || index.tombstone_ratio() > 0.0;
     report.stale = changed && !index.entries().is_empty();
-    if report.stale && save == Save::IfChanged {
-        persist::save(&index, embed_key, &dir).map_err(|problem| IndexError::Save {
-            dir: dir.clone(),
-            problem,
-        })?;
-        report.saved = true;
-        report.stale = false;
+    if report.stale && save != Save::Never {
+        match persist::save(&index, embed_key, &dir) {
+            Ok(()) => {
+                report.saved = true;
+                report.stale = false;
+            }
+            Err(problem) if save == Save::BestEffort => {
+                tracing::warn!(dir = %dir.display(), %problem,
+                    "could not save the index; serving it from memory (the store is intact)");
+                report.save_error = Some(problem);
+            }
+            Err(problem) => return Err(IndexError::Save { dir, problem }),
+        }
     }
     Ok((index, report))
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::domain::{text_hash, Kind, Record};
+use crate::domain::{text, text_hash, Kind, Record};
 use crate::embed::{EmbedError, Embedder};
 use crate::store::{Store, StoreError, StoredRecord, UpsertCounts};
 pub use mapping::Mapping;
@@ -51,13 +51,70 @@ pub enum IngestError {
     Embed(#[from] EmbedError),
 }
 
-/// Reads, maps and validates a file. File-level problems are errors; record-level problems are
-/// issues beside the good records. A repeated id is an issue; its first record is kept.
+/// A file as read: the valid records, the rejected ones, and what was changed on the way in.
+#[derive(Debug, Default)]
+pub struct FileRead {
+    pub records: Vec<Record>,
+    /// Records not stored, each with why.
+    pub issues: Vec<Issue>,
+    /// Records stored with a normalised value (an id spelled loosely, a stray control
+    /// character), each saying what changed.
+    pub notes: Vec<Issue>,
+}
+
+/// Imported values made to fit the rules, each change described: ids through
+/// [`text::normalize_id`], forbidden control characters in text replaced by spaces. What is
+/// still wrong afterwards is left for validation to refuse.
+fn normalize_imported(
+    fields: &mut serde_json::Map<String, serde_json::Value>,
+) -> Vec<(String, String)> {
+    use serde_json::Value;
+    let mut notes = Vec::new();
+    if let Some(Value::String(id)) = fields.get_mut("id") {
+        if text::id_problem(id).is_some() {
+            if let Some(fixed) = text::normalize_id(id) {
+                notes.push((
+                    "id".to_string(),
+                    format!("`{}` normalised to `{fixed}`", text::printable(id)),
+                ));
+                *id = fixed;
+            }
+        }
+    }
+    for (name, value) in fields.iter_mut() {
+        let lines = crate::domain::lines_of(name);
+        let texts: Vec<&mut String> = match value {
+            Value::String(s) => vec![s],
+            Value::Array(items) => items
+                .iter_mut()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for t in texts {
+            if text::forbidden_control(t, lines).is_some() {
+                *t = text::strip_controls(t, lines);
+                notes.push((
+                    name.clone(),
+                    "control characters replaced by spaces".to_string(),
+                ));
+            }
+        }
+    }
+    notes
+}
+
+/// Reads, maps, normalises and validates a file. File-level problems are errors;
+/// record-level problems are issues beside the good records. A repeated id is an issue; its
+/// first record is kept.
 pub fn read_file(
     kind: Kind,
     path: &Path,
     mapping: Option<&Mapping>,
-) -> Result<(Vec<Record>, Vec<Issue>), IngestError> {
+) -> Result<FileRead, IngestError> {
     if let Some(m) = mapping {
         if m.kind.is_some_and(|k| k != kind) {
             return Err(IngestError::File(format!(
@@ -76,6 +133,7 @@ pub fn read_file(
         .map_err(|e| IngestError::File(format!("{}: {e}", path.display())))?;
     let mut records = Vec::new();
     let mut issues = Vec::new();
+    let mut notes = Vec::new();
     let mut seen: HashMap<String, String> = HashMap::new();
     for r in raw {
         let issue = |field: Option<String>, problem: String| Issue {
@@ -87,7 +145,7 @@ pub fn read_file(
         let fields = match r.fields {
             Ok(f) => f,
             Err(problem) => {
-                issues.push(issue(None, problem));
+                issues.push(issue(r.field.clone(), problem));
                 continue;
             }
         };
@@ -95,10 +153,12 @@ pub fn read_file(
             Some(m) => m.apply(&fields),
             None => fields,
         };
-        let value = serde_json::Value::Object(mapping::coerce(fields));
-        match Record::from_value(kind, value) {
+        let mut fields = mapping::coerce(fields);
+        let changed = normalize_imported(&mut fields);
+        match Record::from_value(kind, serde_json::Value::Object(fields)) {
             Err((field, problem)) => issues.push(issue(field, problem)),
             Ok(record) => {
+                notes.extend(changed.into_iter().map(|(f, p)| issue(Some(f), p)));
                 if let Some(first) = seen.get(record.id()) {
                     issues.push(issue(
                         Some("id".into()),
@@ -114,7 +174,11 @@ pub fn read_file(
             }
         }
     }
-    Ok((records, issues))
+    Ok(FileRead {
+        records,
+        issues,
+        notes,
+    })
 }
 
 /// What an ingest did.
@@ -139,29 +203,52 @@ pub struct Committed<'a> {
     pub vector: &'a [f32],
 }
 
+/// How many transactions a write may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// One per [`CHUNK`] records: a long import that is interrupted keeps what it committed
+    /// (what `govmatch ingest` wants; it reports each file's counts).
+    PerChunk,
+    /// One for everything: all records land or none do (what an HTTP upload wants, so its
+    /// answer is exact even when the process dies or the disk fills mid-way).
+    Once,
+}
+
 /// Embeds what is new and stores records with their vectors, chunk by chunk.
 pub fn store_records(
-    store: &mut Store,
+    store: &mut dyn Store,
     embedder: &Embedder,
     records: &[Record],
     progress: &dyn Fn(usize),
 ) -> Result<IngestCounts, IngestError> {
-    store_records_then(store, embedder, records, progress, &mut |_| {})
+    store_records_then(
+        store,
+        embedder,
+        records,
+        Commit::PerChunk,
+        progress,
+        &mut |_| {},
+    )
 }
 
 /// [`store_records`], calling `committed` with each chunk once its transaction is committed,
 /// so a server's indexes see writes in the order the store does. The one write path of every
 /// front end: `govmatch ingest`, the demo's sample and the API's upserts.
 pub fn store_records_then(
-    store: &mut Store,
+    store: &mut dyn Store,
     embedder: &Embedder,
     records: &[Record],
+    commit: Commit,
     progress: &dyn Fn(usize),
     committed: &mut dyn FnMut(&[Committed]),
 ) -> Result<IngestCounts, IngestError> {
     let mut counts = IngestCounts::default();
     let mut done = 0;
-    for chunk in records.chunks(CHUNK) {
+    let size = match commit {
+        Commit::PerChunk => CHUNK,
+        Commit::Once => records.len().max(1),
+    };
+    for chunk in records.chunks(size) {
         let Some(kind) = chunk.first().map(Record::kind) else {
             continue;
         };

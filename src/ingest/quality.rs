@@ -26,7 +26,7 @@ pub fn row(record: &Record) -> QualityRow {
 
 /// Assesses records stored before flags existed; returns how many. Records that no longer
 /// parse are skipped with a warning (the index reports them as damaged).
-pub fn backfill(store: &mut Store) -> Result<usize, StoreError> {
+pub fn backfill(store: &mut dyn Store) -> Result<usize, StoreError> {
     let mut done = 0;
     for kind in [Kind::Startup, Kind::Challenge] {
         let rows: Vec<QualityRow> = store
@@ -92,7 +92,7 @@ pub struct QualityReport {
 
 impl QualityReport {
     /// Builds the report from the stored flags (assessing any record stored before them).
-    pub fn of(store: &mut Store, kind: Kind) -> Result<Self, StoreError> {
+    pub fn of(store: &mut dyn Store, kind: Kind) -> Result<Self, StoreError> {
         backfill(store)?;
         let rows = store.quality(kind)?;
         let titles: BTreeMap<String, String> = store

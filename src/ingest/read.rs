@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 pub struct RawRecord {
     pub position: String,
     pub fields: Result<Map<String, Value>, String>,
+    /// The field at fault when `fields` is an error inside one (a repeated key).
+    pub field: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,19 +65,28 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<Vec<RawRecord>, String> {
             .split(|&b| b == b'\n')
             .enumerate()
             .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-            .map(|(i, line)| RawRecord {
-                position: format!("line {}", i + 1),
-                fields: std::str::from_utf8(line)
+            .map(|(i, line)| {
+                let mut field = None;
+                let fields = std::str::from_utf8(line)
                     .map_err(|e| format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()))
-                    .and_then(|l| serde_json::from_str(l).map_err(|e| format!("invalid JSON: {e}")))
-                    .and_then(object),
+                    .and_then(|l| {
+                        crate::domain::json::parse(l).map_err(|e| {
+                            field = e.field().map(str::to_string);
+                            e.to_string()
+                        })
+                    })
+                    .and_then(object);
+                RawRecord {
+                    position: format!("line {}", i + 1),
+                    fields,
+                    field,
+                }
             })
             .collect()),
         Format::Json => {
             let text = std::str::from_utf8(bytes)
                 .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
-            let value: Value =
-                serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+            let value: Value = crate::domain::json::parse(text).map_err(|e| e.to_string())?;
             let items = match value {
                 Value::Array(items) => items,
                 obj @ Value::Object(_) => vec![obj],
@@ -92,6 +103,7 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<Vec<RawRecord>, String> {
                 .map(|(i, v)| RawRecord {
                     position: format!("record {}", i + 1),
                     fields: object(v),
+                    field: None,
                 })
                 .collect())
         }
@@ -129,7 +141,11 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<Vec<RawRecord>, String> {
                         (format!("line {line}"), fields)
                     }
                 };
-                out.push(RawRecord { position, fields });
+                out.push(RawRecord {
+                    position,
+                    fields,
+                    field: None,
+                });
             }
             Ok(out)
         }

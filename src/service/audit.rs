@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::thread::JoinHandle;
 
 use super::ServiceError;
-use crate::store::{AuditEntry, Store};
+use crate::store::AuditEntry;
 
 enum Message {
     Entry(Box<AuditEntry>),
@@ -23,7 +23,7 @@ pub struct AuditLog {
 
 impl AuditLog {
     pub fn open(data_dir: &Path) -> Result<Self, ServiceError> {
-        let mut store = Store::open(data_dir)?;
+        let mut store = crate::store::open(data_dir)?;
         let (sender, receiver) = mpsc::channel::<Message>();
         let worker = std::thread::Builder::new()
             .name("audit".into())

@@ -26,7 +26,7 @@ pub struct Collection {
 impl Collection {
     /// Brings the persisted index of `kind` up to date with the store and indexes the texts.
     pub fn open(
-        store: &Store,
+        store: &dyn Store,
         embedder: &Embedder,
         kind: Kind,
         data_dir: &std::path::Path,
@@ -39,7 +39,7 @@ impl Collection {
             embedder.dim(),
             data_dir,
             HnswParams::default(),
-            Save::IfChanged,
+            Save::BestEffort,
         )?;
         tracing::info!(kind = kind.plural(), records = index.len(), origin = ?report.origin, "index ready");
         let lexical = LexicalIndex::new()?;

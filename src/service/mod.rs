@@ -99,7 +99,7 @@ impl Default for ServiceOptions {
 pub struct Service {
     embedder: Embedder,
     queue: EmbedQueue,
-    store: Mutex<Store>,
+    store: Mutex<Box<dyn Store>>,
     startups: Collection,
     challenges: Collection,
     /// Each collection's hubness against the other, for hub reduction.
@@ -121,10 +121,10 @@ impl Service {
         data_dir: &Path,
         options: ServiceOptions,
     ) -> Result<Self, ServiceError> {
-        let mut store = Store::open(data_dir)?;
-        crate::ingest::quality::backfill(&mut store)?;
-        let startups = Collection::open(&store, &embedder, Kind::Startup, data_dir)?;
-        let challenges = Collection::open(&store, &embedder, Kind::Challenge, data_dir)?;
+        let mut store = crate::store::open(data_dir)?;
+        crate::ingest::quality::backfill(&mut *store)?;
+        let startups = Collection::open(&*store, &embedder, Kind::Startup, data_dir)?;
+        let challenges = Collection::open(&*store, &embedder, Kind::Challenge, data_dir)?;
         let started = std::time::Instant::now();
         let startup_hubness = LiveHubness::new(startups.dense.clone(), challenges.dense.clone());
         let challenge_hubness = LiveHubness::new(challenges.dense.clone(), startups.dense.clone());
@@ -177,7 +177,7 @@ impl Service {
         }
     }
 
-    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+    pub(crate) fn store(&self) -> MutexGuard<'_, Box<dyn Store>> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -195,13 +195,13 @@ impl Service {
         for kind in [Kind::Startup, Kind::Challenge] {
             let key = self.embedder.key(role_for(kind));
             match open_synced(
-                &store,
+                &**store,
                 kind,
                 &key,
                 self.embedder.dim(),
                 &self.data_dir,
                 HnswParams::default(),
-                Save::IfChanged,
+                Save::BestEffort,
             ) {
                 Ok((_, report)) => {
                     tracing::info!(

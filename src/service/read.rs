@@ -12,7 +12,10 @@ use super::{Service, ServiceError};
 
 /// Who asked, for the audit trail (front ends that keep no trail pass none).
 pub struct Asker<'a> {
+    /// The server's id of the request (unique).
     pub request_id: &'a str,
+    /// The id the caller sent (`x-request-id`), kept beside it.
+    pub client_request_id: Option<&'a str>,
     /// The route or command that served the list.
     pub route: &'a str,
 }
@@ -165,6 +168,7 @@ impl Service {
         if let Some(asker) = asker {
             self.audit.record(AuditEntry {
                 request_id: asker.request_id.to_string(),
+                client_request_id: asker.client_request_id.map(str::to_string),
                 served_at: now(),
                 route: asker.route.to_string(),
                 model: served.model.clone(),

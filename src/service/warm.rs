@@ -6,7 +6,6 @@ use std::collections::HashSet;
 use crate::domain::Kind;
 use crate::embed::role_for;
 use crate::rank::{explain, SentenceCache};
-use crate::store::Store;
 
 use super::{Service, ServiceError};
 
@@ -22,7 +21,7 @@ impl Service {
     /// [`Service::shut_down`] has begun.
     pub fn warm_sentences(&self) -> Result<Warmed, ServiceError> {
         // Its own connection: the warm-up must not hold the store lock writers need.
-        let mut store = Store::open(&self.data_dir)?;
+        let mut store = crate::store::open(&self.data_dir)?;
         let stored = store.sentence_vectors()?;
         let mut warmed = Warmed {
             loaded: stored.len(),

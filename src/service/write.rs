@@ -1,9 +1,10 @@
 //! Writes: upsert and delete records, keeping store and indexes in one order; feedback on
 //! served lists. Upserts go through [`crate::ingest::store_records_then`], the step
-//! `govmatch ingest` uses: chunked, one transaction per chunk, vectors reused by text hash.
+//! `govmatch ingest` uses (vectors reused by text hash), in one transaction: a write through
+//! the service lands whole or not at all.
 
 use crate::domain::{Kind, Record};
-use crate::ingest::{store_records_then, IngestCounts};
+use crate::ingest::{store_records_then, Commit, IngestCounts};
 use crate::store::Feedback;
 
 use super::{Service, ServiceError};
@@ -12,9 +13,9 @@ use super::{Service, ServiceError};
 pub type Written = IngestCounts;
 
 impl Service {
-    /// Creates or replaces `records` (all of one kind). The store lock is held from the first
-    /// chunk to the last, so concurrent writes land in one order in store and indexes; readers
-    /// never take it.
+    /// Creates or replaces `records` (all of one kind) in one transaction: all are stored or
+    /// none. The store lock is held throughout, so concurrent writes land in one order in
+    /// store and indexes; readers never take it.
     pub fn upsert(&self, kind: Kind, records: &[Record]) -> Result<Written, ServiceError> {
         if let Some(other) = records.iter().find(|r| r.kind() != kind) {
             return Err(ServiceError::Invalid {
@@ -29,21 +30,29 @@ impl Service {
         let collection = self.collection(kind);
         let mut store = self.store();
         let mut failed = None;
-        let counts = store_records_then(&mut store, &self.embedder, records, &|_| {}, &mut |c| {
-            if let Err(e) = collection.apply(c) {
-                failed.get_or_insert(e);
-            }
-        })?;
+        let counts = store_records_then(
+            &mut **store,
+            &self.embedder,
+            records,
+            Commit::Once,
+            &|_| {},
+            &mut |c| {
+                if let Err(e) = collection.apply(c) {
+                    failed.get_or_insert(e);
+                }
+            },
+        )?;
         match failed {
             Some(e) => Err(e),
             None => Ok(counts),
         }
     }
 
-    /// Removes a record from the store and both indexes.
-    pub fn delete(&self, kind: Kind, id: &str) -> Result<(), ServiceError> {
+    /// Removes a record from the store and both indexes, and closes its shortlist entries
+    /// in the same transaction (their history names `actor` and says why).
+    pub fn delete(&self, kind: Kind, id: &str, actor: &str) -> Result<(), ServiceError> {
         let mut store = self.store();
-        let deleted = store.delete(kind, std::slice::from_ref(&id.to_string()))?;
+        let deleted = store.delete(kind, std::slice::from_ref(&id.to_string()), actor)?;
         if deleted.is_empty() {
             return Err(ServiceError::NotFound {
                 field: "id",

@@ -35,7 +35,9 @@ pub struct ListQuery {
 }
 
 fn nonempty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !govmatch::domain::text::is_blank(s))
 }
 
 fn is_open(c: &Challenge) -> bool {
@@ -312,7 +314,7 @@ pub struct Shown {
 pub async fn show(
     State(web): State<Arc<Web>>,
     ctx: Ctx,
-    Extension(RequestId(request_id)): Extension<RequestId>,
+    Extension(RequestId(request_id, client_id)): Extension<RequestId>,
     Path(id): Path<String>,
     Query(steer): Query<Steer>,
 ) -> Result<Markup, WebError> {
@@ -327,6 +329,7 @@ pub async fn show(
         };
         let asker = Asker {
             request_id: &request_id,
+            client_request_id: client_id.as_deref(),
             route: "/challenges/{id}",
         };
         let served =
@@ -543,6 +546,7 @@ pub async fn feedback(
     Form(f): Form<FeedbackForm>,
 ) -> Result<Response, WebError> {
     ctx.check_write(&f.csrf)?;
+    check_back(ctx.lang, f.back.as_deref())?;
     let label: i8 = match f.label.as_str() {
         "2" => 2,
         "1" => 1,
@@ -572,6 +576,18 @@ pub async fn feedback(
         "feedback",
         &format!("m-{item}"),
     ))
+}
+
+/// Checks a form's `back` (the list's query string, to return to) before anything is
+/// written: visible ASCII only, since it goes into a `Location` header.
+fn check_back(lang: super::layout::Lang, back: Option<&str>) -> Result<(), WebError> {
+    if back.is_some_and(|b| !b.bytes().all(|c| c.is_ascii_graphic())) {
+        return Err(WebError::bad_input(lang.t(
+            "Feld „back“: enthält Zeichen, die in keiner Adresse stehen dürfen.",
+            "Field `back`: holds characters that no address may contain.",
+        )));
+    }
+    Ok(())
 }
 
 fn back_to(id: &str, back: Option<&str>, notice: &str, anchor: &str) -> Response {
@@ -604,6 +620,7 @@ pub async fn shortlist(
 ) -> Result<Response, WebError> {
     ctx.check_write(&f.csrf)?;
     let lang = ctx.lang;
+    check_back(lang, f.back.as_deref())?;
     let stage: Stage = f
         .stage
         .parse()

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use maud::{html, Markup};
 
+use govmatch::domain::text::csv_safe;
 use govmatch::rank::RankOptions;
 use govmatch::service::scouting::ScoutingReport;
 use govmatch::service::ExposureReport;
@@ -222,7 +223,7 @@ pub async fn csv(
             row(
                 &mut w,
                 &[
-                    &r.challenge.id,
+                    &csv_safe(&r.challenge.id),
                     &(n + 1).to_string(),
                     &s.first_served_at,
                     &s.last_served_at,
@@ -232,10 +233,10 @@ pub async fn csv(
                     &s.index_version,
                     &(i + 1).to_string(),
                     &res.id,
-                    r.names.get(&res.id).map_or("", String::as_str),
+                    &csv_safe(r.names.get(&res.id).map_or("", String::as_str)),
                     &format!("{:.4}", res.score),
                     entry.map_or("", |e| e.stage.as_str()),
-                    entry.and_then(|e| e.reason.as_deref()).unwrap_or(""),
+                    &csv_safe(entry.and_then(|e| e.reason.as_deref()).unwrap_or("")),
                     &feedback.join(" "),
                 ],
             )?;

@@ -139,10 +139,19 @@ pub fn encode(s: &str) -> String {
     out
 }
 
-/// A local path to return to: anything else (other hosts, `//…`) goes to the start page.
-fn local(next: Option<&str>) -> String {
+/// A local path to return to: anything else — other hosts (`//…`, `/\\…`), control
+/// characters (browsers drop tabs and line breaks, so `/%09/evil.example` would leave the
+/// site, and CR/LF cannot go into a header) — goes to the start page.
+pub fn local(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            n.into()
+        }
         _ => "/".into(),
     }
 }

@@ -24,7 +24,7 @@ const MAX_QUERY_CHARS: usize = 5000;
 pub async fn show(
     State(web): State<Arc<Web>>,
     ctx: Ctx,
-    Extension(RequestId(request_id)): Extension<RequestId>,
+    Extension(RequestId(request_id, client_id)): Extension<RequestId>,
     Path(id): Path<String>,
 ) -> Result<Markup, WebError> {
     let lang = ctx.lang;
@@ -37,6 +37,7 @@ pub async fn show(
         };
         let asker = Asker {
             request_id: &request_id,
+            client_request_id: client_id.as_deref(),
             route: "/startups/{id}",
         };
         let served = service.match_record(
@@ -88,12 +89,12 @@ pub struct SearchQuery {
 pub async fn search(
     State(web): State<Arc<Web>>,
     ctx: Ctx,
-    Extension(RequestId(request_id)): Extension<RequestId>,
+    Extension(RequestId(request_id, client_id)): Extension<RequestId>,
     Query(s): Query<SearchQuery>,
 ) -> Result<Markup, WebError> {
     let lang = ctx.lang;
     let text = s.q.unwrap_or_default().trim().to_string();
-    if text.is_empty() {
+    if govmatch::domain::text::is_blank(&text) {
         return Err(WebError::bad_input(lang.t(
             "Bitte einen Suchtext eingeben: das Problem oder den Bedarf in ein paar Worten.",
             "Please enter a search text: the problem or need in a few words.",
@@ -113,6 +114,7 @@ pub async fn search(
     let matches = blocking(&web.server, move |service| {
         let asker = Asker {
             request_id: &request_id,
+            client_request_id: client_id.as_deref(),
             route: "/search",
         };
         let served = service.match_text(&q, Kind::Startup, &RankOptions::default(), Some(asker))?;

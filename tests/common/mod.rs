@@ -79,3 +79,69 @@ pub fn run_ok(cmd: &mut std::process::Command) -> std::process::Output {
     );
     out
 }
+
+/// A `govmatch serve` child process, killed when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    /// `127.0.0.1:PORT`
+    pub addr: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerProcess {
+    /// `govmatch serve --data-dir DATA` on a free port with `model`; returns once it says
+    /// where it listens (`wait_ready` waits for the model and indexes).
+    pub fn spawn(model: &str, data: &std::path::Path, extra: &[&str]) -> Self {
+        use std::io::BufRead;
+        let data = data.to_str().expect("utf-8 path");
+        let mut args = vec!["serve", "--data-dir", data, "--addr", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let mut child = govmatch(&args, model)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("govmatch serve starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        ServerProcess { child, addr }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Waits (up to 60 s) until `/v1/ready` answers 200.
+    pub fn wait_ready(self) -> Self {
+        let client = http();
+        for _ in 0..600 {
+            if let Ok(r) = client.get(self.url("/v1/ready")).send() {
+                if r.status() == 200 {
+                    return self;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("server not ready after 60 s");
+    }
+}
+
+/// An HTTP client for tests: no redirects followed (tests look at them), generous timeout.
+pub fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .expect("client")
+}

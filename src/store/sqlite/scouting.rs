@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 
 use rusqlite::params;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{AuditResult, Feedback, Store, StoreError};
+use super::SqliteStore;
+use crate::store::contract::{Feedback, Judged, ScoutingRecord, Search};
+use crate::store::StoreError;
 
 /// Which record each list was served for, and a key equal for identical lists; rows written
 /// before have them filled from their JSON (the key then being the list's text itself).
@@ -33,40 +34,12 @@ pub(super) fn list_key(model: &str, index_version: &str, params: &str, results: 
     hex::encode(h.finalize())[..32].to_string()
 }
 
-/// Identical lists served for one record: same model, index version, parameters and results.
-#[derive(Debug, Clone, Serialize)]
-pub struct Search {
-    pub first_served_at: String,
-    pub last_served_at: String,
-    /// How often this list was served.
-    pub times: usize,
-    /// One request that served it (to look it up in the audit trail).
-    pub request_id: String,
-    pub route: String,
-    pub model: String,
-    pub index_version: String,
-    pub params: serde_json::Value,
-    pub results: Vec<AuditResult>,
-}
-
-/// A judgement, with the search (index into the searches) it was given on.
-#[derive(Debug, Clone, Serialize)]
-pub struct Judged {
-    #[serde(flatten)]
-    pub feedback: Feedback,
-    pub search: usize,
-}
-
 const WHERE_RECORD: &str = "a.record_kind = ?1 AND a.record_id = ?2";
 
-impl Store {
+impl ScoutingRecord for SqliteStore {
     /// The folded searches for the record `id` of `kind` (plural), in the order first served,
     /// and the feedback given on them.
-    pub fn searches_for(
-        &self,
-        kind: &str,
-        id: &str,
-    ) -> Result<(Vec<Search>, Vec<Judged>), StoreError> {
+    fn searches_for(&self, kind: &str, id: &str) -> Result<(Vec<Search>, Vec<Judged>), StoreError> {
         let r = (|| {
             let mut q = self.conn.prepare(&format!(
                 "SELECT MIN(a.served_at), MAX(a.served_at), COUNT(*), MIN(a.request_id),

@@ -1,10 +1,12 @@
 //! Data-quality flags per record (see `domain::quality`), stored beside the record in the same
 //! transaction so a report never disagrees with what was ingested.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, Transaction, TransactionBehavior};
 
-use super::{Store, StoreError, StoredRecord};
+use super::SqliteStore;
 use crate::domain::Kind;
+use crate::store::contract::{QualityFlags, QualityRow};
+use crate::store::{StoreError, StoredRecord};
 
 pub(super) const MIGRATION: &str = "CREATE TABLE quality (
         kind TEXT NOT NULL,
@@ -17,19 +19,7 @@ pub(super) const MIGRATION: &str = "CREATE TABLE quality (
         PRIMARY KEY (kind, id)
     );";
 
-/// One record's flags as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QualityRow {
-    pub id: String,
-    pub informative_words: usize,
-    /// Why the record is contentless; `None` when it has content.
-    pub contentless: Option<String>,
-    /// Filter fields the record lacks.
-    pub missing: Vec<String>,
-    pub website_key: Option<String>,
-    pub text_key: Option<String>,
-}
-
+/// Writes one record's flags inside the caller's transaction.
 pub(super) fn put(tx: &Transaction, kind: Kind, q: &QualityRow) -> rusqlite::Result<usize> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO quality
@@ -47,9 +37,9 @@ pub(super) fn put(tx: &Transaction, kind: Kind, q: &QualityRow) -> rusqlite::Res
     ])
 }
 
-impl Store {
+impl QualityFlags for SqliteStore {
     /// Every record's flags of a kind, by id.
-    pub fn quality(&self, kind: Kind) -> Result<Vec<QualityRow>, StoreError> {
+    fn quality(&self, kind: Kind) -> Result<Vec<QualityRow>, StoreError> {
         let r = (|| {
             let mut q = self.conn.prepare(
                 "SELECT q.id, q.informative_words, q.contentless, q.missing, q.website_key,
@@ -78,7 +68,7 @@ impl Store {
     }
 
     /// Records stored before quality flags existed (schema 3 and older), to assess once.
-    pub fn records_without_quality(&self, kind: Kind) -> Result<Vec<StoredRecord>, StoreError> {
+    fn records_without_quality(&self, kind: Kind) -> Result<Vec<StoredRecord>, StoreError> {
         let r = (|| {
             let mut q = self.conn.prepare(
                 "SELECT r.id, r.data, r.text_hash FROM records r
@@ -99,9 +89,11 @@ impl Store {
     }
 
     /// Stores flags of records already stored (one transaction).
-    pub fn put_quality(&mut self, kind: Kind, rows: &[QualityRow]) -> Result<(), StoreError> {
+    fn put_quality(&mut self, kind: Kind, rows: &[QualityRow]) -> Result<(), StoreError> {
         let r = (|| {
-            let tx = self.conn.transaction()?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
             for q in rows {
                 put(&tx, kind, q)?;
             }

@@ -2,10 +2,12 @@
 //! venture-client pipeline. The current state in one table, every change appended to a
 //! history, in one transaction — the record of who moved what, when and why.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
-use super::{Store, StoreError};
+use super::SqliteStore;
 use crate::domain::{ShortlistEntry, Stage};
+use crate::store::contract::Shortlists;
+use crate::store::StoreError;
 
 pub(super) const MIGRATION: &str = "
     CREATE TABLE shortlist (
@@ -44,13 +46,56 @@ fn entry(r: &rusqlite::Row) -> rusqlite::Result<ShortlistEntry> {
     })
 }
 
+/// 7: history rows of a deleted challenge are kept for the audit but closed, so a challenge
+/// created again under the same id starts with an empty shortlist and history.
+pub(super) const MIGRATION_CLOSED: &str =
+    "ALTER TABLE shortlist_history ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;";
+
 const COLUMNS: &str = "challenge, startup, stage, reason, note, changed_by, changed_at";
 
-impl Store {
+/// Ends the shortlist entries of a deleted record, in the delete's transaction: each entry
+/// gets a last history row saying why (stage `rejected`, so no pipeline shows it as alive)
+/// and leaves the current shortlist. A deleted challenge's history is closed as well.
+pub(super) fn close_for(
+    tx: &rusqlite::Transaction,
+    kind: crate::domain::Kind,
+    id: &str,
+    actor: &str,
+) -> rusqlite::Result<()> {
+    use crate::domain::Kind;
+    let (column, reason) = match kind {
+        Kind::Startup => ("startup", "the startup's record was deleted"),
+        Kind::Challenge => ("challenge", "the challenge's record was deleted"),
+    };
+    tx.execute(
+        &format!(
+            "INSERT INTO shortlist_history ({COLUMNS})
+             SELECT challenge, startup, 'rejected', ?2, note, ?3,
+                    strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+             FROM shortlist WHERE {column} = ?1 AND stage != 'rejected'"
+        ),
+        params![id, reason, actor],
+    )?;
+    tx.execute(
+        &format!("DELETE FROM shortlist WHERE {column} = ?1"),
+        params![id],
+    )?;
+    if kind == Kind::Challenge {
+        tx.execute(
+            "UPDATE shortlist_history SET closed = 1 WHERE challenge = ?1",
+            params![id],
+        )?;
+    }
+    Ok(())
+}
+
+impl Shortlists for SqliteStore {
     /// Sets a startup's place on a challenge's shortlist and appends the change to the history.
-    pub fn put_shortlist(&mut self, e: &ShortlistEntry) -> Result<(), StoreError> {
+    fn put_shortlist(&mut self, e: &ShortlistEntry) -> Result<(), StoreError> {
         let r = (|| {
-            let tx = self.conn.transaction()?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
             for table in ["shortlist", "shortlist_history"] {
                 let verb = if table == "shortlist" {
                     "INSERT OR REPLACE"
@@ -76,40 +121,31 @@ impl Store {
     }
 
     /// A challenge's shortlist, in the order startups were first added.
-    pub fn shortlist(&self, challenge: &str) -> Result<Vec<ShortlistEntry>, StoreError> {
+    fn shortlist(&self, challenge: &str) -> Result<Vec<ShortlistEntry>, StoreError> {
         self.shortlist_query(
             &format!(
                 "SELECT {COLUMNS} FROM shortlist s WHERE challenge = ?1 ORDER BY
                  (SELECT MIN(seq) FROM shortlist_history h
-                  WHERE h.challenge = s.challenge AND h.startup = s.startup), startup"
+                  WHERE h.challenge = s.challenge AND h.startup = s.startup AND h.closed = 0),
+                 startup"
             ),
             challenge,
         )
     }
 
     /// Every change to a challenge's shortlist, oldest first.
-    pub fn shortlist_history(&self, challenge: &str) -> Result<Vec<ShortlistEntry>, StoreError> {
+    fn shortlist_history(&self, challenge: &str) -> Result<Vec<ShortlistEntry>, StoreError> {
         self.shortlist_query(
-            &format!("SELECT {COLUMNS} FROM shortlist_history WHERE challenge = ?1 ORDER BY seq"),
+            &format!(
+                "SELECT {COLUMNS} FROM shortlist_history WHERE challenge = ?1 AND closed = 0
+                 ORDER BY seq"
+            ),
             challenge,
         )
     }
 
-    fn shortlist_query(
-        &self,
-        sql: &str,
-        challenge: &str,
-    ) -> Result<Vec<ShortlistEntry>, StoreError> {
-        let r = (|| {
-            let mut q = self.conn.prepare(sql)?;
-            let rows = q.query_map(params![challenge], entry)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })();
-        self.sql(r)
-    }
-
-    /// Every change to every shortlist, oldest first.
-    pub fn all_shortlist_history(&self) -> Result<Vec<ShortlistEntry>, StoreError> {
+    /// Every change to every shortlist, oldest first, those of deleted challenges included.
+    fn all_shortlist_history(&self) -> Result<Vec<ShortlistEntry>, StoreError> {
         let r = (|| {
             let mut q = self.conn.prepare(&format!(
                 "SELECT {COLUMNS} FROM shortlist_history ORDER BY seq"
@@ -121,7 +157,7 @@ impl Store {
     }
 
     /// One startup's place on one shortlist.
-    pub fn shortlist_entry(
+    fn shortlist_entry(
         &self,
         challenge: &str,
         startup: &str,
@@ -138,7 +174,7 @@ impl Store {
     }
 
     /// Shortlisted startups per challenge (rejected ones not counted).
-    pub fn shortlist_counts(&self) -> Result<std::collections::HashMap<String, usize>, StoreError> {
+    fn shortlist_counts(&self) -> Result<std::collections::HashMap<String, usize>, StoreError> {
         let r = (|| {
             let mut q = self.conn.prepare(
                 "SELECT challenge, COUNT(*) FROM shortlist WHERE stage != 'rejected'
@@ -148,6 +184,21 @@ impl Store {
                 Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))
             })?;
             rows.collect::<rusqlite::Result<std::collections::HashMap<_, _>>>()
+        })();
+        self.sql(r)
+    }
+}
+
+impl SqliteStore {
+    fn shortlist_query(
+        &self,
+        sql: &str,
+        challenge: &str,
+    ) -> Result<Vec<ShortlistEntry>, StoreError> {
+        let r = (|| {
+            let mut q = self.conn.prepare(sql)?;
+            let rows = q.query_map(params![challenge], entry)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
         })();
         self.sql(r)
     }

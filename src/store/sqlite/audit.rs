@@ -2,45 +2,11 @@
 //! and what came back) and the feedback analysts give on it. Public administration must be
 //! able to answer "why did the system suggest this?" long after the fact.
 
-use rusqlite::params;
-use serde::{Deserialize, Serialize};
+use rusqlite::{params, TransactionBehavior};
 
-use super::{Store, StoreError};
-
-/// One served recommendation list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub request_id: String,
-    /// RFC 3339, UTC.
-    pub served_at: String,
-    pub route: String,
-    pub model: String,
-    /// Which state of the index answered (base build and writes since).
-    pub index_version: String,
-    /// What was asked: `{"kind","id"}` for a stored record, `{"text"}` for free text.
-    pub query: serde_json::Value,
-    pub params: serde_json::Value,
-    pub results: Vec<AuditResult>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditResult {
-    pub id: String,
-    pub score: f32,
-}
-
-/// A judgement on one suggested item: −1 wrong, 0 not relevant, 1 relevant, 2 highly relevant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Feedback {
-    pub request_id: String,
-    pub item: String,
-    pub label: i8,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// Set by the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub given_at: Option<String>,
-}
+use super::SqliteStore;
+use crate::store::contract::{AuditEntry, AuditTrail, Feedback};
+use crate::store::StoreError;
 
 pub(super) const MIGRATION: &str = "
     CREATE TABLE audit (
@@ -64,16 +30,20 @@ pub(super) const MIGRATION: &str = "
         given_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
     );";
 
-impl Store {
+pub(super) const MIGRATION_CLIENT_ID: &str = "ALTER TABLE audit ADD COLUMN client_request_id TEXT;";
+
+impl AuditTrail for SqliteStore {
     /// Appends audit entries in one transaction.
-    pub fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+    fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<(), StoreError> {
         let r = (|| {
-            let tx = self.conn.transaction()?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
             {
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO audit (request_id, served_at, route, model, index_version, query,
-                       params, results, record_kind, record_id, list_key)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                       params, results, record_kind, record_id, list_key, client_request_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )?;
                 for e in entries {
                     let params = e.params.to_string();
@@ -92,6 +62,7 @@ impl Store {
                         e.query.get("kind").and_then(|v| v.as_str()),
                         e.query.get("id").and_then(|v| v.as_str()),
                         list_key,
+                        e.client_request_id,
                     ])?;
                 }
             }
@@ -101,24 +72,56 @@ impl Store {
     }
 
     /// The audit trail in the order it was written.
-    pub fn audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
+    fn audit(&self) -> Result<Vec<AuditEntry>, StoreError> {
         self.audit_query("", params![])
     }
 
     /// The latest audit entry of a request, if it was served here.
-    pub fn audit_entry(&self, request_id: &str) -> Result<Option<AuditEntry>, StoreError> {
+    fn audit_entry(&self, request_id: &str) -> Result<Option<AuditEntry>, StoreError> {
         Ok(self
             .audit_query("WHERE request_id = ?1", params![request_id])?
             .pop())
     }
 
-    fn audit_query(
+    /// Stores one judgement.
+    fn add_feedback(&mut self, f: &Feedback) -> Result<(), StoreError> {
+        let r = self.conn.execute(
+            "INSERT INTO feedback (request_id, item, label, comment) VALUES (?1, ?2, ?3, ?4)",
+            params![f.request_id, f.item, f.label, f.comment],
+        );
+        self.sql(r).map(|_| ())
+    }
+
+    /// All judgements, oldest first.
+    fn feedback(&self) -> Result<Vec<Feedback>, StoreError> {
+        let r = (|| {
+            let mut q = self.conn.prepare(
+                "SELECT request_id, item, label, comment, given_at FROM feedback ORDER BY seq",
+            )?;
+            let rows = q.query_map([], |r| {
+                Ok(Feedback {
+                    request_id: r.get(0)?,
+                    item: r.get(1)?,
+                    label: r.get(2)?,
+                    comment: r.get(3)?,
+                    given_at: r.get(4)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })();
+        self.sql(r)
+    }
+}
+
+impl SqliteStore {
+    pub(super) fn audit_query(
         &self,
         condition: &str,
         args: &[&dyn rusqlite::ToSql],
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let sql = format!(
-            "SELECT request_id, served_at, route, model, index_version, query, params, results
+            "SELECT request_id, served_at, route, model, index_version, query, params, results,
+               client_request_id
              FROM audit {condition} ORDER BY seq"
         );
         let r = (|| {
@@ -138,35 +141,7 @@ impl Store {
                     query: json(5)?,
                     params: json(6)?,
                     results: serde_json::from_str(&results).unwrap_or_default(),
-                })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })();
-        self.sql(r)
-    }
-
-    /// Stores one judgement.
-    pub fn add_feedback(&mut self, f: &Feedback) -> Result<(), StoreError> {
-        let r = self.conn.execute(
-            "INSERT INTO feedback (request_id, item, label, comment) VALUES (?1, ?2, ?3, ?4)",
-            params![f.request_id, f.item, f.label, f.comment],
-        );
-        self.sql(r).map(|_| ())
-    }
-
-    /// All judgements, oldest first.
-    pub fn feedback(&self) -> Result<Vec<Feedback>, StoreError> {
-        let r = (|| {
-            let mut q = self.conn.prepare(
-                "SELECT request_id, item, label, comment, given_at FROM feedback ORDER BY seq",
-            )?;
-            let rows = q.query_map([], |r| {
-                Ok(Feedback {
-                    request_id: r.get(0)?,
-                    item: r.get(1)?,
-                    label: r.get(2)?,
-                    comment: r.get(3)?,
-                    given_at: r.get(4)?,
+                    client_request_id: r.get(8)?,
                 })
             })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
