@@ -9,6 +9,7 @@
 pub mod domain;
 pub mod embed;
 pub mod eval;
+pub mod files;
 pub mod index;
 pub mod ingest;
 pub mod model;

@@ -206,9 +206,6 @@ impl From<ServiceError> for ApiError {
             ServiceError::Rank(RankError::UnknownExample { field, .. }) => {
                 ApiError::invalid(field, e.to_string())
             }
-            ServiceError::Rank(RankError::OutOfRange(field)) => {
-                ApiError::invalid(field, "must be between 0 and 1")
-            }
             ServiceError::Rank(RankError::Invalid { field, problem }) => {
                 ApiError::invalid(field, problem)
             }

@@ -16,8 +16,7 @@ use super::error::ApiError;
 /// Most results one request may ask for.
 const MAX_K: usize = 1000;
 
-/// Longest free-text query accepted, in characters.
-pub const MAX_QUERY_CHARS: usize = 20_000;
+use govmatch::rank::MAX_QUERY_CHARS;
 
 /// The ranking fields every match route takes — as query parameters of the id routes (lists
 /// comma-separated) and as fields of the free-text body — declared once for both.

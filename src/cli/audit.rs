@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::DataArgs;
@@ -56,9 +57,8 @@ fn emit(out: &Option<PathBuf>, text: &str) -> anyhow::Result<()> {
             Ok(())
         }
         Some(path) => {
-            let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, text)?;
-            std::fs::rename(&tmp, path)?;
+            govmatch::files::write_atomic(path, |w| w.write_all(text.as_bytes()))
+                .with_context(|| format!("writing {}", path.display()))?;
             Ok(())
         }
     }

@@ -128,18 +128,17 @@ fn keep_complete(
         .filter(|(id, n)| per_challenge.get(id) == Some(n))
         .map(|(id, _)| id.clone())
         .collect();
-    let tmp = path.with_extension("resume.tmp");
-    let mut w = BufWriter::new(File::create(&tmp)?);
-    if format == Format::Csv {
-        writeln!(w, "challenge_id,rank,startup_id,score,startup_name")?;
-    }
-    for line in lines {
-        if challenge_of(format, line).is_some_and(|id| complete.contains(&id)) {
-            w.write_all(line.as_bytes())?;
+    govmatch::files::write_atomic(path, |w| {
+        if format == Format::Csv {
+            writeln!(w, "challenge_id,rank,startup_id,score,startup_name")?;
         }
-    }
-    w.into_inner()?.sync_all()?;
-    fs::rename(&tmp, path)?;
+        for line in lines {
+            if challenge_of(format, line).is_some_and(|id| complete.contains(&id)) {
+                w.write_all(line.as_bytes())?;
+            }
+        }
+        Ok(())
+    })?;
     Ok(complete)
 }
 

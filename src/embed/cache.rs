@@ -4,7 +4,7 @@
 //! One file per (embedder key, role, exact texts): the file name is a hash of all three, so a
 //! changed text, model, precision or prompt side can never be served stale vectors.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -123,17 +123,13 @@ fn read(path: &Path, n: usize, dim: usize) -> Option<Vec<Vec<f32>>> {
     Some(floats.chunks(dim.max(1)).map(<[f32]>::to_vec).collect())
 }
 
-/// Written to a temporary file and renamed, so a crash leaves either the old set or none.
+/// Written whole or not at all ([`crate::files::write_atomic`]): a crash leaves either the old
+/// set or none.
 fn write(path: &Path, vectors: &[Vec<f32>], dim: usize) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("vec"),
-        std::process::id()
-    ));
-    {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::files::write_atomic(path, |out| {
         out.write_all(MAGIC)?;
         out.write_all(&(vectors.len() as u64).to_le_bytes())?;
         out.write_all(&(dim as u64).to_le_bytes())?;
@@ -142,9 +138,8 @@ fn write(path: &Path, vectors: &[Vec<f32>], dim: usize) -> std::io::Result<()> {
                 out.write_all(&x.to_le_bytes())?;
             }
         }
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
+        Ok(())
+    })
 }
 
 #[cfg(test)]

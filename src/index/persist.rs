@@ -116,18 +116,39 @@ pub fn save(index: &HnswIndex, embed_key: &str, dir: &Path) -> Result<(), String
     Ok(())
 }
 
+/// Why a saved index was not loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// Nothing saved there yet (a new data directory, a new model): build it, quietly.
+    #[error("no saved index")]
+    Missing,
+    /// Saved but unusable (damaged, other model or parameters): rebuild, and say why.
+    #[error("{0}")]
+    Unusable(String),
+}
+
 /// Loads an index saved by [`save`]; any mismatch or damage is an `Err` with the reason.
 pub fn load(
     dir: &Path,
     embed_key: &str,
     dim: usize,
     params: HnswParams,
-) -> Result<(HnswIndex, Manifest), String> {
+) -> Result<(HnswIndex, Manifest), LoadError> {
     let mpath = dir.join("manifest.json");
     if !mpath.exists() {
-        return Err("no saved index".into());
+        return Err(LoadError::Missing);
     }
-    let manifest: Manifest = serde_json::from_slice(&fs::read(&mpath).map_err(io(&mpath))?)
+    load_saved(dir, &mpath, embed_key, dim, params).map_err(LoadError::Unusable)
+}
+
+fn load_saved(
+    dir: &Path,
+    mpath: &Path,
+    embed_key: &str,
+    dim: usize,
+    params: HnswParams,
+) -> Result<(HnswIndex, Manifest), String> {
+    let manifest: Manifest = serde_json::from_slice(&fs::read(mpath).map_err(io(mpath))?)
         .map_err(|e| format!("manifest unreadable: {e}"))?;
     if manifest.format != FORMAT {
         return Err(format!(

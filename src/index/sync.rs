@@ -9,19 +9,12 @@ use super::filter::Facets;
 use super::hnsw::{Entry, HnswIndex, HnswParams};
 use super::persist;
 use crate::domain::Kind;
-use crate::domain::Record;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("stored {kind} record `{id}` is unreadable: {problem}")]
-    BadRecord {
-        kind: &'static str,
-        id: String,
-        problem: String,
-    },
     #[error("saving the index to {dir}: {problem}")]
     Save { dir: PathBuf, problem: String },
 }
@@ -104,17 +97,7 @@ pub fn open_synced(
             missing_vectors += 1;
             continue;
         };
-        let value = serde_json::from_str(&rec.data).map_err(|e| IndexError::BadRecord {
-            kind: kind.plural(),
-            id: rec.id.clone(),
-            problem: e.to_string(),
-        })?;
-        let record =
-            Record::from_value(kind, value).map_err(|(_, problem)| IndexError::BadRecord {
-                kind: kind.plural(),
-                id: rec.id.clone(),
-                problem,
-            })?;
+        let record = rec.decode(kind)?;
         let entry = Entry {
             id: rec.id.clone(),
             text_hash: rec.text_hash,
@@ -178,12 +161,12 @@ pub fn open_synced(
             (index, report)
         }
         Err(reason) => {
-            if reason != "no saved index" {
+            if reason != persist::LoadError::Missing {
                 tracing::warn!(dir = %dir.display(), %reason, "rebuilding the index from the store");
             }
             let index = build_all(current);
             let report = SyncReport {
-                origin: Origin::Rebuilt(reason),
+                origin: Origin::Rebuilt(reason.to_string()),
                 inserted: index.len(),
                 removed: 0,
                 missing_vectors,

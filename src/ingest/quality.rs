@@ -32,16 +32,11 @@ pub fn backfill(store: &mut dyn Store) -> Result<usize, StoreError> {
         let rows: Vec<QualityRow> = store
             .records_without_quality(kind)?
             .into_iter()
-            .filter_map(|r| {
-                let parsed = serde_json::from_str(&r.data)
-                    .map_err(|e| e.to_string())
-                    .and_then(|v| Record::from_value(kind, v).map_err(|(_, p)| p));
-                match parsed {
-                    Ok(record) => Some(row(&record)),
-                    Err(problem) => {
-                        tracing::warn!(kind = kind.plural(), id = %r.id, %problem, "unreadable record not assessed");
-                        None
-                    }
+            .filter_map(|r| match r.decode(kind) {
+                Ok(record) => Some(row(&record)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "unreadable record not assessed");
+                    None
                 }
             })
             .collect();

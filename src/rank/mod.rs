@@ -24,7 +24,7 @@ use crate::index::{Facets, Snapshot};
 pub use dictionary::Dictionary;
 pub use hubness::{Hubness, LiveHubness};
 pub use lexical::{LexicalError, LexicalHit, LexicalIndex};
-pub use options::{Mode, RankError, RankOptions, DEFAULT_LEXICAL_WEIGHT};
+pub use options::{Mode, RankError, RankOptions, DEFAULT_LEXICAL_WEIGHT, MAX_QUERY_CHARS};
 pub use sentences::{RecordSentences, SentenceCache};
 
 /// The collection being searched.

@@ -83,6 +83,10 @@ fn yes() -> bool {
 /// `govmatch eval compare --lexical-weight …` (README, "Ranking quality").
 pub const DEFAULT_LEXICAL_WEIGHT: f32 = 1.0;
 
+/// Longest free-text query, in characters: the same for the API, the pages and the command
+/// line (a longer text is almost always a pasted document, not a need).
+pub const MAX_QUERY_CHARS: usize = 20_000;
+
 impl Default for RankOptions {
     fn default() -> Self {
         RankOptions {
@@ -131,8 +135,6 @@ pub enum RankError {
         kind: &'static str,
         id: String,
     },
-    #[error("{0} must be between 0 and 1")]
-    OutOfRange(&'static str),
     /// An option that cannot be right (see [`RankOptions::validate`]).
     #[error("{field} {problem}")]
     Invalid {

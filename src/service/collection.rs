@@ -46,11 +46,8 @@ impl Collection {
         let records: HashMap<String, Record> = store
             .records(kind)?
             .into_iter()
-            .filter_map(|r| {
-                let value = serde_json::from_str(&r.data).ok()?;
-                Some((r.id, Record::from_value(kind, value).ok()?))
-            })
-            .collect();
+            .map(|r| Ok((r.id.clone(), r.decode(kind)?)))
+            .collect::<Result<_, crate::store::StoreError>>()?;
         let texts: Vec<(&str, String)> = records
             .iter()
             .map(|(id, r)| (id.as_str(), r.embed_text()))

@@ -11,6 +11,8 @@ pub mod sqlite;
 
 use std::path::{Path, PathBuf};
 
+use crate::domain::{Kind, Record};
+
 pub use contract::{
     AuditEntry, AuditResult, AuditTrail, Catalogue, Feedback, Judged, QualityFlags, QualityRow,
     ScoutingRecord, Search, Shortlists, Store,
@@ -52,6 +54,13 @@ pub enum StoreError {
          refusing to open it (restore govmatch.db from a backup, or remove {index} to start empty)"
     )]
     Orphaned { path: PathBuf, index: PathBuf },
+    /// A stored record whose JSON no longer reads: the store is damaged, not the request.
+    #[error("stored {kind} record `{id}` is unreadable: {problem}")]
+    Corrupt {
+        kind: &'static str,
+        id: String,
+        problem: String,
+    },
     /// A read command pointed at a directory without a store (a mistyped `--data-dir`).
     #[error("{dir} holds no govmatch store (nothing ingested there yet; or pass --data-dir)")]
     Missing { dir: PathBuf },
@@ -63,6 +72,18 @@ pub struct StoredRecord {
     pub id: String,
     pub data: String,
     pub text_hash: String,
+}
+
+impl StoredRecord {
+    /// The one decoder of stored records ([`Record::from_stored`]): a row that no longer
+    /// reads is [`StoreError::Corrupt`], naming it — never skipped in silence.
+    pub fn decode(&self, kind: Kind) -> Result<Record, StoreError> {
+        Record::from_stored(kind, &self.data).map_err(|problem| StoreError::Corrupt {
+            kind: kind.plural(),
+            id: self.id.clone(),
+            problem,
+        })
+    }
 }
 
 /// What an upsert changed.

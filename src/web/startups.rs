@@ -19,7 +19,7 @@ use super::Web;
 use crate::api::{blocking, ApiError, RequestId};
 
 /// Longest free-text query, in characters.
-const MAX_QUERY_CHARS: usize = 5000;
+use govmatch::rank::MAX_QUERY_CHARS;
 
 pub async fn show(
     State(web): State<Arc<Web>>,
