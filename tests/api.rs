@@ -1087,7 +1087,7 @@ fn serves_any_data_directory_and_names_every_bad_parameter() {
 
 /// A burst of 500 concurrent writes: each is stored or told to retry (429 with
 /// `Retry-After`), nothing else; the server's threads stay bounded. Prints peak RSS and
-/// threads (the README's burst figures).
+/// threads (the burst figures of docs/performance.md).
 #[test]
 fn a_burst_of_writes_is_stored_or_told_to_retry() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@
 //!
 //! Needs `scripts/setup-browser.sh` (Chromium, chromedriver, axe-core); fails, naming it, when
 //! they are missing. With `GOVMATCH_SCREENSHOTS=DIR` the pages are saved there as PNG (the
-//! README's screenshots).
+//! screenshots of the README and docs/web.md).
 
 mod common;
 

@@ -68,9 +68,9 @@ fn compare_ranks_every_configuration_and_writes_its_outputs() {
     for row in rows {
         assert_eq!(row["per_query"].as_array().unwrap().len(), 40);
     }
-    // The findings the README reports: the multilingual model wins on German challenges, and
+    // The findings docs/evaluation.md reports: the multilingual model wins on German challenges, and
     // BM25 fused in rescues the English-only model (its words still match German texts).
-    // (With e5, hybrid is below dense on this sample; the README says so.)
+    // (With e5, hybrid is below dense on this sample; docs/evaluation.md says so.)
     assert!(ndcg(0) > ndcg(2), "e5 {} vs MiniLM {}", ndcg(0), ndcg(2));
     assert!(
         ndcg(3) > ndcg(2),

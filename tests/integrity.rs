@@ -702,3 +702,50 @@ fn p16_connections_that_never_finish_their_headers_are_closed() {
     let r = http().get(server.url("/v1/health")).send().unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[test]
+fn p02_a_server_killed_during_a_stream_of_shortlist_changes_keeps_every_acknowledged_one() {
+    let dir = sample();
+    let data = base(&dir);
+    let mut server = serve(&data, &[]);
+    let url = server.url("/v1/challenges/hh-c-001/shortlist");
+    let writer = std::thread::spawn(move || {
+        let client = http();
+        let mut acknowledged = Vec::new();
+        for i in 0..100_000 {
+            let startup = format!("hh-s-{:03}", 1 + i % 20);
+            let sent = client
+                .put(format!("{url}/{startup}"))
+                .timeout(Duration::from_secs(5))
+                .json(&json!({"stage": "contacted", "note": format!("change {i}")}))
+                .send();
+            match sent {
+                Ok(r) if r.status() == 200 => acknowledged.push(format!("change {i}")),
+                Ok(r) => panic!("change {i}: {}", r.status()),
+                Err(_) => break, // the server is gone
+            }
+        }
+        acknowledged
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let acknowledged = writer.join().unwrap();
+    assert!(
+        acknowledged.len() > 10,
+        "only {} changes before the kill",
+        acknowledged.len()
+    );
+    let store = govmatch::store::open(&data).unwrap();
+    let notes: std::collections::HashSet<String> = store
+        .shortlist_history("hh-c-001")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.note)
+        .collect();
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|n| !notes.contains(*n))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}

@@ -45,11 +45,10 @@ pub struct Ranking {
     unlike: Vec<String>,
     /// Build explanations (default true).
     explain: Option<bool>,
-    /// Demote records close to everything on the other side (default true; README "Ranking
-    /// quality").
+    /// Demote records close to everything on the other side (default true; docs/evaluation.md).
     hub_reduction: Option<bool>,
     /// Lexical and hybrid modes: translate a German query's words into English for BM25
-    /// (default true; README "Ranking quality").
+    /// (default true; docs/evaluation.md).
     translate: Option<bool>,
 }
 

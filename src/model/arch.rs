@@ -1,7 +1,8 @@
 //! The architectures govmatch can run, keyed by config.json's `model_type`.
 //!
-//! To add one: write its encoder as one file (e.g. `native/gemma3.rs`, exposing a [`Loader`])
-//! and add one line to [`ARCHITECTURES`].
+//! To add one: write its encoder as one file (e.g. `native/gemma3.rs`, exposing a [`Loader`]),
+//! declare and re-export it in `native/mod.rs`, and add one line to [`ARCHITECTURES`] — three
+//! files (and `registry.rs` for a model known by name); docs/ARCHITECTURE.md keeps the list.
 
 use std::path::Path;
 
@@ -20,7 +21,8 @@ pub(crate) struct Architecture {
     pub load: Loader,
 }
 
-/// Every architecture govmatch runs. New architecture: one file plus one line here.
+/// Every architecture govmatch runs. New architecture: its encoder file, its line in
+/// `native/mod.rs`, and one line here.
 ///
 /// `xlm-roberta` (multilingual-e5-base/-large) is deliberately absent: its tensor names match
 /// BERT's, but its positions start after the padding id, so BERT's loader would load it and

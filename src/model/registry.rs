@@ -52,7 +52,7 @@ pub struct KnownModel {
 
 /// The default: agencies write their challenges in German, startups mostly in English, and on
 /// real agency challenges judged by reading (data/realworld-judged) EmbeddingGemma ranks best
-/// (nDCG@10 0.389 against multilingual-e5-small's 0.210 as served; README "Ranking quality").
+/// (nDCG@10 0.389 against multilingual-e5-small's 0.210 as served; docs/evaluation.md).
 pub const DEFAULT_MODEL: &str = "embeddinggemma-300m";
 
 pub const KNOWN: &[KnownModel] = &[

@@ -80,7 +80,7 @@ fn yes() -> bool {
 }
 
 /// The hybrid fusion weight of the BM25 list (dense = 1), chosen on the Hamburg sample with
-/// `govmatch eval compare --lexical-weight …` (README, "Ranking quality").
+/// `govmatch eval compare --lexical-weight …` (docs/evaluation.md).
 pub const DEFAULT_LEXICAL_WEIGHT: f32 = 1.0;
 
 /// Longest free-text query, in characters: the same for the API, the pages and the command

@@ -53,8 +53,12 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (na * nb)
 }
 
+/// The govmatch binary under test: this build's, or `GOVMATCH_TEST_BIN` (to show that a
+/// test fails on an older build).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_govmatch"))
+    std::env::var_os("GOVMATCH_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_govmatch")))
 }
 
 /// The govmatch binary with `model`, the test models directory, quiet logs, run from the
