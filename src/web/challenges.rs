@@ -10,7 +10,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use govmatch::domain::{Challenge, Kind, Match, Record, ShortlistEntry, Stage};
-use govmatch::index::Filter;
+use govmatch::index::{Facets, Filter};
 use govmatch::rank::{Mode, RankOptions};
 use govmatch::service::Asker;
 use govmatch::store::Feedback;
@@ -44,6 +44,7 @@ fn is_open(c: &Challenge) -> bool {
     c.status.as_deref() != Some("closed")
 }
 
+/// The page's own filters: words in the title, agency or description, and the agency.
 fn keep(c: &Challenge, q: &ListQuery) -> bool {
     let text = nonempty(&q.q).map(str::to_lowercase);
     text.is_none_or(|t| {
@@ -51,18 +52,32 @@ fn keep(c: &Challenge, q: &ListQuery) -> bool {
             .iter()
             .any(|f| f.to_lowercase().contains(&t))
     }) && nonempty(&q.agency).is_none_or(|a| c.agency == a)
-        && nonempty(&q.language).is_none_or(|l| c.language.as_deref() == Some(l))
-        && match nonempty(&q.status) {
-            Some("open") => is_open(c),
-            Some("closed") => !is_open(c),
-            _ => true,
-        }
-        && nonempty(&q.tag).is_none_or(|t| c.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
-        && nonempty(&q.deadline_from).is_none_or(|d| {
-            c.deadline
-                .as_deref()
-                .is_none_or(|cd| cd.get(..10).unwrap_or(cd) >= d)
-        })
+}
+
+/// The list's facet filters as the one [`Filter`] every front end uses (language, status,
+/// tag, deadline); a value that cannot be right is a 422 page naming it.
+fn list_filter(q: &ListQuery, lang: Lang) -> Result<Filter, WebError> {
+    let one = |v: &Option<String>| nonempty(v).map(|s| vec![s.to_string()]).unwrap_or_default();
+    let filter = Filter {
+        language: one(&q.language),
+        status: match nonempty(&q.status) {
+            Some(s @ ("open" | "closed")) => vec![s.to_string()],
+            _ => Vec::new(),
+        },
+        sectors: one(&q.tag),
+        deadline_from: nonempty(&q.deadline_from).map(str::to_string),
+        // The list shows every challenge; quality flags are reported, not filtered here.
+        include_low_quality: true,
+        ..Filter::default()
+    };
+    filter.validate().map_err(|e| {
+        let name = match e.field {
+            "deadline_from" => lang.t("Frist ab", "Deadline from"),
+            other => other,
+        };
+        WebError::bad_input(format!("{name}: {}", e.problem))
+    })?;
+    Ok(filter)
 }
 
 /// The start page: free-text search and the challenges, filterable.
@@ -71,19 +86,7 @@ pub async fn index(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> Result<Markup, WebError> {
-    if let Some(d) = nonempty(&q.deadline_from) {
-        let f = Filter {
-            deadline_from: Some(d.to_string()),
-            ..Filter::default()
-        };
-        f.validate().map_err(|e| {
-            WebError::bad_input(format!(
-                "{}: {}",
-                ctx.lang.t("Frist ab", "Deadline from"),
-                e.problem
-            ))
-        })?;
-    }
+    let filter = list_filter(&q, ctx.lang)?;
     let (all, counts) = blocking(&web.server, |service| {
         Ok((
             service.collection(Kind::Challenge).all(),
@@ -91,6 +94,11 @@ pub async fn index(
         ))
     })
     .await?;
+    let facets_pass: std::collections::HashSet<String> = all
+        .iter()
+        .filter(|r| filter.matches(&Facets::of(r)))
+        .map(|r| r.id().to_string())
+        .collect();
     let challenges: Vec<Challenge> = all
         .into_iter()
         .filter_map(|r| match r {
@@ -101,7 +109,10 @@ pub async fn index(
     let mut agencies: Vec<&str> = challenges.iter().map(|c| c.agency.as_str()).collect();
     agencies.sort();
     agencies.dedup();
-    let shown: Vec<&Challenge> = challenges.iter().filter(|c| keep(c, &q)).collect();
+    let shown: Vec<&Challenge> = challenges
+        .iter()
+        .filter(|c| facets_pass.contains(&c.id) && keep(c, &q))
+        .collect();
     let lang = ctx.lang;
     let selected = |v: &Option<String>, x: &str| nonempty(v) == Some(x);
     let body = html! {
