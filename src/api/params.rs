@@ -1,95 +1,22 @@
 //! Request parameters → [`RankOptions`]: the query string of the id routes and the body of
-//! `POST /v1/match` carry the same ranking fields and are checked by one function. Filter
-//! fields come from the library's [`Filter`], declared once for every front end.
+//! `POST /v1/match` carry the same ranking fields, the library's [`Ranking`] (which the
+//! command line and the pages fill too), checked by its one function. Filter fields come
+//! from the library's [`Filter`], declared once for every front end.
 
 use std::collections::BTreeMap;
 
 use govmatch::domain::Kind;
-use govmatch::index::filter::list;
 use govmatch::index::Filter;
-use govmatch::rank::{Mode, RankOptions, DEFAULT_LEXICAL_WEIGHT};
+pub use govmatch::rank::Ranking;
+use govmatch::rank::{RankOptions, MAX_QUERY_CHARS};
 use govmatch::service::audit::today;
 use serde::Deserialize;
 
 use super::error::ApiError;
 
-/// Most results one request may ask for.
-const MAX_K: usize = 1000;
-
-use govmatch::rank::MAX_QUERY_CHARS;
-
-/// The ranking fields every match route takes — as query parameters of the id routes (lists
-/// comma-separated) and as fields of the free-text body — declared once for both.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Ranking {
-    /// How many matches (1–1000, default 10).
-    k: Option<usize>,
-    /// Compare with every record instead of searching the HNSW graph.
-    exact: Option<bool>,
-    /// HNSW search breadth (1–10000).
-    ef: Option<usize>,
-    /// dense (default), lexical or hybrid.
-    mode: Option<Mode>,
-    /// 0 = relevance order (default); up to 1 = spread the list (MMR).
-    diversity: Option<f32>,
-    /// Drop matches below this cosine similarity (BM25 score in lexical mode).
-    min_score: Option<f32>,
-    /// Ids of good examples to steer towards (comma-separated, or a JSON list).
-    #[serde(default, deserialize_with = "list")]
-    #[param(value_type = Option<String>)]
-    like: Vec<String>,
-    /// Ids of unsuitable examples to steer away from.
-    #[serde(default, deserialize_with = "list")]
-    #[param(value_type = Option<String>)]
-    unlike: Vec<String>,
-    /// Build explanations (default true).
-    explain: Option<bool>,
-    /// Demote records close to everything on the other side (default true; docs/evaluation.md).
-    hub_reduction: Option<bool>,
-    /// Lexical and hybrid modes: translate a German query's words into English for BM25
-    /// (default true; docs/evaluation.md).
-    translate: Option<bool>,
-}
-
-impl Ranking {
-    /// Checked options with the served defaults for what was not given.
-    pub fn options(self, filter: Filter, filter_path: &str) -> Result<RankOptions, ApiError> {
-        filter
-            .validate()
-            .map_err(|e| ApiError::invalid(&format!("{filter_path}{}", e.field), e.problem))?;
-        let diversity = self.diversity.unwrap_or(0.0);
-        if let Some(ef) = self.ef {
-            if !(1..=10_000).contains(&ef) {
-                return Err(ApiError::invalid("ef", "must be between 1 and 10000"));
-            }
-        }
-        let k = match self.k.unwrap_or(10) {
-            0 => return Err(ApiError::invalid("k", "must be at least 1")),
-            k if k > MAX_K => {
-                return Err(ApiError::invalid("k", format!("must be at most {MAX_K}")))
-            }
-            k => k,
-        };
-        let opts = RankOptions {
-            k,
-            mode: self.mode.unwrap_or_default(),
-            filter,
-            exact: self.exact.unwrap_or(false),
-            ef: self.ef,
-            min_score: self.min_score,
-            diversity,
-            like: self.like,
-            unlike: self.unlike,
-            explain: self.explain.unwrap_or(true),
-            lexical_weight: DEFAULT_LEXICAL_WEIGHT,
-            hub_reduction: self.hub_reduction.unwrap_or(true),
-            translate: self.translate.unwrap_or(true),
-        };
-        opts.validate()
-            .map_err(|(field, problem)| ApiError::invalid(field, problem))?;
-        Ok(opts)
-    }
+/// The API's answer to ranking fields that cannot be right.
+fn invalid(e: govmatch::rank::OptionError) -> ApiError {
+    ApiError::invalid(&e.field, e.problem)
 }
 
 /// The rest of the id routes' query: the filter fields and the `open` shortcut. Read from the
@@ -125,7 +52,7 @@ impl Narrowing {
             filter.status = vec!["open".into()];
             filter.deadline_from.get_or_insert_with(today);
         }
-        ranking.options(filter, "")
+        ranking.options(filter, "").map_err(invalid)
     }
 }
 
@@ -178,7 +105,9 @@ impl FreeText {
                 format!("is longer than {MAX_QUERY_CHARS} characters"),
             ));
         }
-        let opts = ranking.options(filter.unwrap_or_default(), "filter.")?;
+        let opts = ranking
+            .options(filter.unwrap_or_default(), "filter.")
+            .map_err(invalid)?;
         Ok((text, kind.unwrap_or(Kind::Startup), opts))
     }
 }

@@ -147,25 +147,23 @@ impl RankArgs {
         ef: Option<usize>,
         explain: bool,
     ) -> anyhow::Result<RankOptions> {
-        let opts = RankOptions {
-            k,
-            mode: self.mode,
-            filter: self.filter.clone(),
-            exact,
+        // The API's ranking fields, checked by the same function (names, limits, defaults).
+        let ranking = govmatch::rank::Ranking {
+            k: Some(k),
+            exact: Some(exact),
             ef,
+            mode: Some(self.mode),
+            diversity: Some(self.diversity),
             min_score: self.min_score,
-            diversity: self.diversity,
             like: Vec::new(),
             unlike: Vec::new(),
-            explain,
-            lexical_weight: govmatch::rank::DEFAULT_LEXICAL_WEIGHT,
-            hub_reduction: !self.no_hub_reduction,
-            translate: !self.no_translate,
+            explain: Some(explain),
+            hub_reduction: Some(!self.no_hub_reduction),
+            translate: Some(!self.no_translate),
         };
-        opts.validate().map_err(|(field, problem)| {
-            anyhow::anyhow!("--{}: {problem}", field.replace('_', "-"))
-        })?;
-        Ok(opts)
+        ranking
+            .options(self.filter.clone(), "")
+            .map_err(|e| anyhow::anyhow!("--{}: {}", e.field.replace('_', "-"), e.problem))
     }
 }
 

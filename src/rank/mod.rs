@@ -11,6 +11,7 @@ pub mod fusion;
 pub mod hubness;
 pub mod lexical;
 mod options;
+pub mod request;
 pub mod retrieve;
 pub mod score;
 mod sentences;
@@ -25,6 +26,7 @@ pub use dictionary::Dictionary;
 pub use hubness::{Hubness, LiveHubness};
 pub use lexical::{LexicalError, LexicalHit, LexicalIndex};
 pub use options::{Mode, RankError, RankOptions, DEFAULT_LEXICAL_WEIGHT, MAX_QUERY_CHARS};
+pub use request::{OptionError, Ranking, MAX_K};
 pub use sentences::{RecordSentences, SentenceCache};
 
 /// The collection being searched.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use govmatch::domain::{Challenge, Kind, Match, Record, ShortlistEntry, Stage};
 use govmatch::index::{Facets, Filter};
-use govmatch::rank::{Mode, RankOptions};
+use govmatch::rank::{Mode, RankOptions, Ranking};
 use govmatch::service::Asker;
 use govmatch::store::Feedback;
 
@@ -232,46 +232,47 @@ fn list(v: &Option<String>) -> Vec<String> {
 }
 
 impl Steer {
+    /// The page's controls as the library's [`Ranking`] (the API's fields, one check): the
+    /// mode, the diversity (a decimal comma is fine), the steering examples and the filters.
     fn options(&self, lang: Lang, k: usize) -> Result<RankOptions, WebError> {
-        let mode = match nonempty(&self.mode).unwrap_or("dense") {
-            "dense" => Mode::Dense,
-            "hybrid" => Mode::Hybrid,
-            other => {
-                return Err(WebError::bad_input(format!(
-                    "{} `{other}`: dense, hybrid",
-                    lang.t("Unbekanntes Verfahren", "Unknown mode")
-                )))
-            }
+        let mode = match nonempty(&self.mode) {
+            None => None,
+            Some(m) => Some(m.parse::<Mode>().map_err(|e| {
+                WebError::bad_input(format!("{}: {e}", lang.t("Verfahren", "Mode")))
+            })?),
         };
         let diversity = match nonempty(&self.diversity) {
-            None => 0.0,
-            Some(d) => d
-                .replace(',', ".")
-                .parse::<f32>()
-                .ok()
-                .filter(|d| (0.0..=1.0).contains(d))
-                .ok_or_else(|| {
-                    WebError::bad_input(format!(
-                        "{} `{d}`: {}",
-                        lang.t("Vielfalt", "Diversity"),
-                        lang.t("eine Zahl von 0 bis 1", "a number from 0 to 1")
-                    ))
-                })?,
+            None => None,
+            Some(d) => Some(d.replace(',', ".").parse::<f32>().map_err(|_| {
+                WebError::bad_input(format!(
+                    "{} `{d}`: {}",
+                    lang.t("Vielfalt", "Diversity"),
+                    lang.t("eine Zahl von 0 bis 1", "a number from 0 to 1")
+                ))
+            })?),
         };
-        Ok(RankOptions {
-            k,
+        let ranking = Ranking {
+            k: Some(k),
             mode,
             diversity,
-            filter: Filter {
-                region: list(&self.region),
-                stage: list(&self.stage),
-                sectors: list(&self.sector),
-                include_low_quality: self.include_low_quality.is_some(),
-                ..Filter::default()
-            },
             like: list(&self.like),
             unlike: list(&self.unlike),
-            ..RankOptions::default()
+            ..Ranking::default()
+        };
+        let filter = Filter {
+            region: list(&self.region),
+            stage: list(&self.stage),
+            sectors: list(&self.sector),
+            include_low_quality: self.include_low_quality.is_some(),
+            ..Filter::default()
+        };
+        ranking.options(filter, "").map_err(|e| {
+            let name = match e.field.as_str() {
+                "diversity" => lang.t("Vielfalt", "Diversity"),
+                "k" => lang.t("Anzahl", "Number of matches"),
+                other => other,
+            };
+            WebError::bad_input(format!("{name}: {}", e.problem))
         })
     }
 
