@@ -212,19 +212,18 @@ fn normalize_opt(field: &str, value: &mut Option<String>) -> Result<(), FieldErr
     Ok(())
 }
 
-/// Accepts `YYYY-MM-DD` or an RFC 3339 timestamp (each a real date and time) and keeps the
-/// date; the one date rule of ingest, the API and filters ([`text::parse_date`]).
-fn normalize_date(field: &str, value: &mut Option<String>) -> Result<(), FieldError> {
-    check_date(field, value)?;
-    if let Some(v) = value.as_deref() {
-        *value = Some(text::parse_date(v).map_err(|problem| field_err(field, problem))?);
-    }
-    Ok(())
+/// Which form a checked date field keeps.
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    /// The calendar date (`deadline`: what filters compare).
+    Date,
+    /// The value as written, trimmed (`updated_at` is shown as its source gave it).
+    Written,
 }
 
-/// Checks a date or timestamp by the same rule and keeps it as written (trimmed): a
-/// record's `updated_at` is shown as its source gave it.
-fn check_date(field: &str, value: &mut Option<String>) -> Result<(), FieldError> {
+/// Accepts `YYYY-MM-DD` or an RFC 3339 timestamp (each a real date and time) — the one date
+/// rule of ingest, the API and filters ([`text::parse_date`]) — blank as absent.
+fn check_date(field: &str, value: &mut Option<String>, keep: Keep) -> Result<(), FieldError> {
     let Some(v) = value.as_deref() else {
         return Ok(());
     };
@@ -232,8 +231,11 @@ fn check_date(field: &str, value: &mut Option<String>) -> Result<(), FieldError>
         *value = None;
         return Ok(());
     }
-    text::parse_date(v).map_err(|problem| field_err(field, problem))?;
-    *value = Some(v.trim().to_string());
+    let date = text::parse_date(v).map_err(|problem| field_err(field, problem))?;
+    *value = Some(match keep {
+        Keep::Date => date,
+        Keep::Written => v.trim().to_string(),
+    });
     Ok(())
 }
 
@@ -265,7 +267,7 @@ impl Startup {
                 check_text(f, v, Lines::One)?;
             }
         }
-        check_date("updated_at", &mut self.updated_at)?;
+        check_date("updated_at", &mut self.updated_at, Keep::Written)?;
         if let Some(stage) = &self.stage {
             if !STAGES.contains(&stage.as_str()) {
                 return Err(field_err(
@@ -308,8 +310,8 @@ impl Challenge {
                 ))
             }
         }
-        normalize_date("deadline", &mut self.deadline)?;
-        check_date("updated_at", &mut self.updated_at)?;
+        check_date("deadline", &mut self.deadline, Keep::Date)?;
+        check_date("updated_at", &mut self.updated_at, Keep::Written)?;
         Ok(())
     }
 }
